@@ -1,0 +1,41 @@
+# factline: `make run` serves, `make test` checks everything. Both install into .venv first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+
+.PHONY: install run test lint typecheck openapi record clean
+
+$(INSTALLED): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(INSTALLED)
+
+install: $(INSTALLED)
+
+run: install
+	$(BIN)/factline serve
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+
+typecheck: install
+	$(BIN)/mypy
+
+test: lint typecheck
+	$(BIN)/factline openapi --check
+	$(BIN)/python -m pytest
+
+openapi: install
+	$(BIN)/factline openapi
+
+# Record LLM exchanges for the sample articles against a live OpenAI-compatible endpoint:
+#   FACTLINE_LLM_BASE_URL=http://127.0.0.1:8080/v1 FACTLINE_LLM_MODEL=name make record
+record: install
+	$(BIN)/factline record fixtures/articles/*.txt $(if $(MODEL_SHA256),--model-sha256 $(MODEL_SHA256))
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""The HTTP layer: routes, request reading, problem responses and the OpenAPI document."""

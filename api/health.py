@@ -1,0 +1,50 @@
+"""Liveness and readiness probes."""
+
+from __future__ import annotations
+
+from litestar import Controller, Response, get
+from litestar.datastructures import State
+from litestar.openapi.datastructures import ResponseSpec
+
+from api.problems import ALWAYS_POSSIBLE, problem_responses
+from factline.extraction import Extractor
+from schemas import HealthStatus, LLMStatus, ReadinessStatus
+
+
+class HealthController(Controller):
+    tags = ["operations"]
+
+    @get(
+        "/health",
+        operation_id="getHealth",
+        summary="Whether the process is up",
+        responses=problem_responses(*ALWAYS_POSSIBLE),
+    )
+    async def health(self) -> HealthStatus:
+        return HealthStatus(status="ok")
+
+    @get(
+        "/ready",
+        operation_id="getReadiness",
+        summary="Whether the configured LLM endpoint answers",
+        description="200 when extraction can run; 503 with the same body when it cannot, saying why.",
+        responses={
+            503: ResponseSpec(
+                data_container=ReadinessStatus, description="No LLM configured, or it does not answer."
+            ),
+            **problem_responses(*ALWAYS_POSSIBLE),
+        },
+    )
+    async def ready(self, state: State) -> Response[ReadinessStatus]:
+        extractor: Extractor = state.extractor
+        reachable, detail = await extractor.llm.probe()
+        status = ReadinessStatus(
+            status="ready" if reachable else "not_ready",
+            llm=LLMStatus(
+                configured=extractor.llm.configured,
+                reachable=reachable,
+                model=extractor.llm.model if extractor.llm.configured else None,
+                detail=detail,
+            ),
+        )
+        return Response(status, status_code=200 if reachable else 503)

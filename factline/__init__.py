@@ -1,0 +1,1 @@
+"""factline: news articles in, grounded typed facts out."""

@@ -1,0 +1,3 @@
+from factline.cli import main
+
+raise SystemExit(main())

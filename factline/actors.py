@@ -1,0 +1,146 @@
+"""One actor per person or organisation, and the resolution of the model's names to actor ids."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from factline.grounding import ArticleIndex, fold
+from schemas import Actor, ActorKind, Span
+from schemas.llm_output import ModelActor
+
+# Pronouns would match every "he" in the text; they carry no grounding.
+_PRONOUNS = frozenset(
+    "he she they him her them his hers their theirs it its we us our i me my you your".split()  # noqa: SIM905
+)
+_LEADING_ARTICLE = re.compile(r"^(the|a|an)\s+")
+_POSSESSIVE = re.compile(r"'s?$")
+
+
+def actor_key(name: str) -> str:
+    """Comparable form of a name: folded, without a leading article or possessive."""
+    key = fold(name).strip(" .,;:")
+    key = _LEADING_ARTICLE.sub("", key)
+    return _POSSESSIVE.sub("", key).strip()
+
+
+def _surname(key: str) -> str:
+    return key.rsplit(" ", 1)[-1]
+
+
+@dataclass
+class _Entry:
+    name: str
+    kind: ActorKind
+    roles: list[str] = field(default_factory=list)
+    names: list[str] = field(default_factory=list)
+
+    @property
+    def keys(self) -> set[str]:
+        return {actor_key(name) for name in self.names} - {""}
+
+    def absorb(self, other: _Entry) -> None:
+        if len(actor_key(other.name)) > len(actor_key(self.name)):
+            self.name = other.name
+        if self.kind is ActorKind.OTHER:
+            self.kind = other.kind
+        self.roles.extend(role for role in other.roles if role not in self.roles)
+        self.names.extend(name for name in other.names if name not in self.names)
+
+
+class ActorDirectory:
+    """The article's actors: merged from the model's list, grounded in the text, addressable by any name."""
+
+    def __init__(self, index: ArticleIndex) -> None:
+        self._index = index
+        self._entries: list[_Entry] = []
+        self._mentions: list[list[Span]] = []
+        self._ids: dict[int, str] = {}
+
+    def add(self, model_actors: Iterable[ModelActor]) -> None:
+        for actor in model_actors:
+            names = [actor.name, *actor.mentions]
+            entry = _Entry(
+                name=actor.name.strip(),
+                kind=ActorKind(actor.kind),
+                roles=[role.strip() for role in actor.roles if role.strip()],
+                names=[name.strip() for name in names if name.strip() and actor_key(name) not in _PRONOUNS],
+            )
+            if not entry.keys:
+                continue
+            if len(existing := self._matches(entry.keys)) == 1:
+                self._entries[existing[0]].absorb(entry)
+            else:
+                self._entries.append(entry)
+                self._mentions.append([])
+        self._ground_all()
+
+    def resolve(self, name: str | None) -> str | None:
+        """The id of the grounded actor `name` designates, added if only the text names it; else None."""
+        if name is None or not (key := actor_key(name)) or key in _PRONOUNS:
+            return None
+        matches = self._matches({key})
+        if len(matches) == 1:
+            return self._ids.get(matches[0])
+        if matches:
+            return None  # a surname shared by several people: no guess
+        entry = _Entry(name=name.strip(), kind=ActorKind.OTHER, names=[name.strip()])
+        if not (mentions := self._ground(entry)):
+            return None
+        self._entries.append(entry)
+        self._mentions.append(mentions)
+        self._ids[len(self._entries) - 1] = f"actor_{len(self._ids) + 1}"
+        return self._ids[len(self._entries) - 1]
+
+    def actors(self) -> list[Actor]:
+        """Grounded actors in order of first mention."""
+        ordered = sorted(self._ids, key=lambda position: self._mentions[position][0].start)
+        return [
+            Actor(
+                id=self._ids[position],
+                name=self._entries[position].name,
+                kind=self._entries[position].kind,
+                roles=self._entries[position].roles,
+                mentions=self._mentions[position],
+            )
+            for position in ordered
+        ]
+
+    def _matches(self, keys: set[str]) -> list[int]:
+        """Entries with the same name or mention; else the people whose surname is the lone name given."""
+        same = [position for position, entry in enumerate(self._entries) if keys & entry.keys]
+        if same:
+            return same[:1]
+        lone = {key for key in keys if " " not in key}
+        return sorted(
+            {
+                position
+                for position, entry in enumerate(self._entries)
+                if entry.kind in (ActorKind.PERSON, ActorKind.OTHER)
+                for key in entry.keys
+                if " " in key and _surname(key) in lone
+            }
+        )
+
+    def _ground_all(self) -> None:
+        """Ground every entry; ids go to grounded entries only, so they have no gaps."""
+        self._mentions = [self._ground(entry) for entry in self._entries]
+        self._ids = {}
+        for position, spans in enumerate(self._mentions):
+            if spans:
+                self._ids[position] = f"actor_{len(self._ids) + 1}"
+
+    def _ground(self, entry: _Entry) -> list[Span]:
+        hits = {
+            (hit.start, hit.end): hit
+            for name in entry.names
+            for hit in self._index.find_all(name, whole_words=True)
+        }
+        # A mention inside a longer one ("Pistorius" in "Boris Pistorius") is the same mention.
+        kept = [
+            hit
+            for hit in hits.values()
+            if not any(o.start <= hit.start and hit.end <= o.end and o != hit for o in hits.values())
+        ]
+        return [self._index.span(hit) for hit in sorted(kept, key=lambda hit: hit.start)]

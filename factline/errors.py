@@ -1,0 +1,53 @@
+"""Failures the core reports; the HTTP layer turns each into its own problem response."""
+
+from __future__ import annotations
+
+from schemas import Usage
+
+
+class FactlineError(Exception):
+    """Base of every failure factline reports to a client."""
+
+
+class ArticleTooLarge(FactlineError):
+    def __init__(self, characters: int, limit: int) -> None:
+        super().__init__(f"The article has {characters} characters; the limit is {limit}.")
+        self.characters = characters
+        self.limit = limit
+
+
+class LLMError(FactlineError):
+    """The LLM could not produce a usable answer."""
+
+    usage: Usage | None = None
+
+    def with_usage(self, usage: Usage) -> LLMError:
+        """Attach what the failed attempts cost: clients are billed for them too."""
+        self.usage = usage
+        return self
+
+
+class LLMNotConfigured(LLMError):
+    def __init__(self) -> None:
+        super().__init__(
+            "No LLM endpoint is configured: set FACTLINE_LLM_BASE_URL "
+            "(and FACTLINE_LLM_API_KEY if it needs one)."
+        )
+
+
+class LLMUnavailable(LLMError):
+    """The endpoint refused the connection or answered with a server error after retries."""
+
+
+class LLMTimeout(LLMError):
+    """The endpoint did not answer within the configured time."""
+
+
+class LLMRateLimited(LLMError):
+    def __init__(self, message: str, retry_after: int | None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class LLMOutputUnusable(LLMError):
+    """The model's output stayed invalid after the configured re-asks, was cut off, or was a refusal."""

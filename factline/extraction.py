@@ -1,0 +1,245 @@
+"""From an article to its grounded facts: prompt, one LLM call, then grounding and assembly.
+
+The model's answer is a proposal, not a result: every excerpt is searched for in the article,
+names are resolved to grounded actors, dates are computed from the text, and whatever cannot be
+found is dropped with a warning saying why.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Iterable
+from datetime import UTC, date, datetime
+from typing import TypeVar
+
+from factline.actors import ActorDirectory
+from factline.dates import normalise_event_date
+from factline.errors import ArticleTooLarge
+from factline.grounding import ArticleIndex, Claims, strip_quote_marks
+from factline.llm import CallLog, LLMClient
+from factline.prompting import build_extraction_messages, extraction_prompt
+from factline.settings import Settings
+from schemas import (
+    ArticleFacts,
+    ArticleInfo,
+    DatePrecision,
+    Event,
+    Extraction,
+    ExtractionRequest,
+    ExtractionWarning,
+    ItemType,
+    Position,
+    Proposal,
+    ProposalStatus,
+    Quote,
+    QuoteKind,
+    Span,
+    Stance,
+    Usage,
+    WarningCode,
+    facts_model_for,
+)
+
+ItemT = TypeVar("ItemT", Quote, Event, Position, Proposal)
+
+
+class FactAssembler:
+    """Grounds one model answer against one article, collecting a warning for everything it drops."""
+
+    def __init__(self, text: str, published: date | None, fuzzy_threshold: float) -> None:
+        self.index = ArticleIndex(text)
+        self.published = published
+        self.fuzzy_threshold = fuzzy_threshold
+        self.actors = ActorDirectory(self.index)
+        self.warnings: list[ExtractionWarning] = []
+
+    def warn(self, code: WarningCode, item: str, message: str) -> None:
+        self.warnings.append(ExtractionWarning(code=code, item=item, message=message))
+
+    def ground(self, excerpt: str, item: str, claims: Claims) -> Span | None:
+        """Locate an excerpt not yet used by an item of the same list; warn and return None otherwise."""
+        hit = self.index.locate(excerpt, self.fuzzy_threshold, claims)
+        if hit is None:
+            self.warn(WarningCode.UNGROUNDED, item, f"not found in the article: “{excerpt[:200]}”")
+            return None
+        if not claims.free(hit):
+            self.warn(WarningCode.DUPLICATE, item, f"repeats an earlier item: “{excerpt[:200]}”")
+            return None
+        claims.claim(hit)
+        return self.index.span(hit)
+
+    def actor(self, name: str | None, item: str) -> str | None:
+        actor_id = self.actors.resolve(name)
+        if actor_id is None and name and name.strip():
+            self.warn(
+                WarningCode.UNRESOLVED_ACTOR, item, f"“{name}” is not named in the article; reference removed"
+            )
+        return actor_id
+
+    def actor_list(self, names: Iterable[str], item: str) -> list[str]:
+        resolved = (self.actor(name, item) for name in names)
+        return list(dict.fromkeys(actor_id for actor_id in resolved if actor_id is not None))
+
+    def add_actors(self, facts: ArticleFacts) -> None:
+        self.actors.add(facts.actors)
+        for i, actor in enumerate(facts.actors):
+            if self.actors.resolve(actor.name) is None:
+                self.warn(
+                    WarningCode.UNGROUNDED, f"actors[{i}]", f"“{actor.name}” is not named in the article"
+                )
+
+    def quotes(self, facts: ArticleFacts) -> list[Quote]:
+        quotes, claims = [], Claims()
+        for i, quote in enumerate(facts.items(ItemType.QUOTE)):
+            item = f"quotes[{i}]"
+            if span := self.ground(strip_quote_marks(quote.text), item, claims):
+                quotes.append(
+                    Quote(
+                        id=item,
+                        text=span.text,
+                        speaker_id=self.actor(quote.speaker, item),
+                        kind=QuoteKind(quote.kind),
+                        verb=quote.verb,
+                        topic=quote.topic,
+                        evidence=[span],
+                    )
+                )
+        return quotes
+
+    def events(self, facts: ArticleFacts) -> list[Event]:
+        events, claims = [], Claims()
+        for i, event in enumerate(facts.items(ItemType.EVENT)):
+            item = f"events[{i}]"
+            if span := self.ground(event.excerpt, item, claims):
+                date_text = self._date_text(event.date_text, item)
+                when = normalise_event_date(date_text, self.published)
+                if date_text and when.precision is DatePrecision.UNKNOWN:
+                    self.warn(
+                        WarningCode.UNRESOLVED_DATE, item, f"“{date_text}” cannot be resolved to a date"
+                    )
+                events.append(
+                    Event(
+                        id=item,
+                        summary=event.summary,
+                        date=when.start,
+                        date_end=when.end,
+                        date_text=date_text,
+                        date_precision=when.precision,
+                        location=event.location,
+                        participant_ids=self.actor_list(event.participants, item),
+                        evidence=[span],
+                    )
+                )
+        return events
+
+    def positions(self, facts: ArticleFacts) -> list[Position]:
+        positions, claims = [], Claims()
+        for i, position in enumerate(facts.items(ItemType.POSITION)):
+            item = f"positions[{i}]"
+            if span := self.ground(position.excerpt, item, claims):
+                positions.append(
+                    Position(
+                        id=item,
+                        holder_id=self.actor(position.holder, item),
+                        topic=position.topic,
+                        stance=Stance(position.stance),
+                        summary=position.summary,
+                        evidence=[span],
+                    )
+                )
+        return positions
+
+    def proposals(self, facts: ArticleFacts) -> list[Proposal]:
+        proposals, claims = [], Claims()
+        for i, proposal in enumerate(facts.items(ItemType.PROPOSAL)):
+            item = f"proposals[{i}]"
+            if span := self.ground(proposal.excerpt, item, claims):
+                proposals.append(
+                    Proposal(
+                        id=item,
+                        summary=proposal.summary,
+                        proposer_ids=self.actor_list(proposal.proposers, item),
+                        supporter_ids=self.actor_list(proposal.supporters, item),
+                        opponent_ids=self.actor_list(proposal.opponents, item),
+                        status=ProposalStatus(proposal.status),
+                        evidence=[span],
+                    )
+                )
+        return proposals
+
+    def _date_text(self, date_text: str | None, item: str) -> str | None:
+        """The date as written, only if it is written: a date the model made up resolves to nothing."""
+        if not date_text or not date_text.strip():
+            return None
+        if not self.index.find_all(date_text):
+            self.warn(WarningCode.UNRESOLVED_DATE, item, f"date “{date_text}” is not in the article; removed")
+            return None
+        return date_text.strip()
+
+
+def in_text_order(items: list[ItemT], prefix: str) -> list[ItemT]:
+    """Items sorted by where their evidence starts, numbered in that order."""
+    ordered = sorted(items, key=lambda item: item.evidence[0].start)
+    return [item.model_copy(update={"id": f"{prefix}_{n}"}) for n, item in enumerate(ordered, start=1)]
+
+
+def assemble_extraction(
+    request: ExtractionRequest,
+    facts: ArticleFacts,
+    *,
+    usage: Usage,
+    model: str,
+    prompt_version: str,
+    fuzzy_threshold: float,
+) -> Extraction:
+    """Ground the model's answer in the article and build the public result."""
+    assembler = FactAssembler(request.text, request.published_date, fuzzy_threshold)
+    assembler.add_actors(facts)
+    quotes = in_text_order(assembler.quotes(facts), "quote")
+    events = in_text_order(assembler.events(facts), "event")
+    positions = in_text_order(assembler.positions(facts), "position")
+    proposals = in_text_order(assembler.proposals(facts), "proposal")
+    return Extraction(
+        id=f"ext_{uuid.uuid4().hex}",
+        created_at=datetime.now(UTC),
+        article=ArticleInfo(
+            **request.model_dump(include=set(ArticleInfo.model_fields) - {"sha256", "characters"}),
+            sha256=hashlib.sha256(request.text.encode("utf-8")).hexdigest(),
+            characters=len(request.text),
+        ),
+        types=request.types,
+        actors=assembler.actors.actors(),
+        quotes=quotes,
+        events=events,
+        positions=positions,
+        proposals=proposals,
+        warnings=assembler.warnings,
+        usage=usage,
+        model=model,
+        prompt_version=prompt_version,
+    )
+
+
+class Extractor:
+    """Runs extractions with one LLM client and one set of settings."""
+
+    def __init__(self, llm: LLMClient, settings: Settings) -> None:
+        self.llm = llm
+        self.settings = settings
+
+    async def extract(self, request: ExtractionRequest) -> Extraction:
+        if len(request.text) > self.settings.max_article_chars:
+            raise ArticleTooLarge(len(request.text), self.settings.max_article_chars)
+        log = CallLog()
+        facts = await self.llm.complete(
+            build_extraction_messages(request), facts_model_for(request.types), log
+        )
+        return assemble_extraction(
+            request,
+            facts,
+            usage=log.usage(),
+            model=self.llm.model,
+            prompt_version=extraction_prompt().version,
+            fuzzy_threshold=self.settings.fuzzy_match_threshold,
+        )

@@ -1,0 +1,177 @@
+"""Finding the model's excerpts in the article, so every fact points at text the client sent.
+
+Offsets are computed here and only here, in Unicode code points of the submitted string. Search
+goes exact, then normalised (quotes, dashes, whitespace, compatibility forms and case folded),
+then fuzzy (rapidfuzz alignment above a threshold, widened to whole words).
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz
+
+from schemas import MatchKind, Span
+
+_QUOTE_FOLD = dict.fromkeys(map(ord, "“”„‟«»″〝〞＂"), '"') | dict.fromkeys(map(ord, "‘’‚‛‹›′`´"), "'")
+_DASH_FOLD = dict.fromkeys(map(ord, "‐‑‒–—―−﹘﹣－"), "-")
+_FOLD_TABLE = str.maketrans(_QUOTE_FOLD | _DASH_FOLD)
+_QUOTE_MARKS = "\"'“”„‟«»‘’‚‛‹›"
+# Below this length an approximate match says little about where the excerpt came from.
+FUZZY_MIN_CHARS = 20
+
+
+@dataclass(frozen=True)
+class Located:
+    start: int
+    end: int
+    match: MatchKind
+    score: float
+
+
+def _fold_char(char: str) -> str:
+    folded = unicodedata.normalize("NFKC", char.translate(_FOLD_TABLE)).casefold()
+    return folded.translate(_FOLD_TABLE)
+
+
+def fold(text: str) -> str:
+    """The normalised form both the article and excerpts are compared in."""
+    return "".join(" " if c.isspace() else _fold_char(c) for c in " ".join(text.split()))
+
+
+def strip_quote_marks(excerpt: str) -> str:
+    """Models often include the quotation marks around a quote, or only one of them."""
+    return excerpt.strip().strip(_QUOTE_MARKS).strip()
+
+
+class Claims:
+    """Spans already used by the items of one list: an item whose span overlaps one repeats it."""
+
+    def __init__(self) -> None:
+        self._spans: list[tuple[int, int]] = []
+
+    def free(self, hit: Located) -> bool:
+        return all(hit.end <= start or hit.start >= end for start, end in self._spans)
+
+    def claim(self, hit: Located) -> None:
+        self._spans.append((hit.start, hit.end))
+
+
+class ArticleIndex:
+    """An article prepared once for many excerpt searches: its folded form and an offset map back."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        folded: list[str] = []
+        starts: list[int] = []
+        ends: list[int] = []
+        previous_space = False
+        for index, char in enumerate(text):
+            if char.isspace():
+                if previous_space:
+                    ends[-1] = index + 1
+                    continue
+                previous_space = True
+                piece = " "
+            else:
+                previous_space = False
+                piece = _fold_char(char)
+            for folded_char in piece:
+                folded.append(folded_char)
+                starts.append(index)
+                ends.append(index + 1)
+        self.folded = "".join(folded)
+        self._starts = starts
+        self._ends = ends
+
+    def span(self, located: Located) -> Span:
+        return Span(
+            start=located.start,
+            end=located.end,
+            text=self.text[located.start : located.end],
+            match=located.match,
+            score=located.score,
+        )
+
+    def find_all(self, excerpt: str, *, whole_words: bool = False) -> list[Located]:
+        """Every exact occurrence, or failing that every normalised one, in text order."""
+        needle = excerpt.strip()
+        if not needle:
+            return []
+        exact = [
+            Located(start, start + len(needle), MatchKind.EXACT, 100.0)
+            for start in _occurrences(self.text, needle)
+        ]
+        if not exact:
+            folded_needle = fold(needle)
+            exact = [
+                Located(self._starts[i], self._ends[i + len(folded_needle) - 1], MatchKind.NORMALIZED, 100.0)
+                for i in _occurrences(self.folded, folded_needle)
+            ]
+        if whole_words:
+            exact = [hit for hit in exact if self._on_word_boundaries(hit.start, hit.end)]
+        return exact
+
+    def find_fuzzy(self, excerpt: str, threshold: float) -> Located | None:
+        """The closest run of whole words to `excerpt`, if its similarity reaches `threshold`."""
+        needle = fold(excerpt)
+        if len(needle) < FUZZY_MIN_CHARS:
+            return None
+        window = fuzz.partial_ratio_alignment(needle, self.folded, score_cutoff=threshold)
+        if window is None:
+            return None
+        # The alignment window has the needle's length; snap both ends to the word boundaries that match best.
+        slack = max(8, len(needle) // 5)
+        starts = self._word_starts(window.dest_start - slack, window.dest_start + slack)
+        ends = self._word_ends(window.dest_end - slack, window.dest_end + slack)
+        best = max(
+            ((fuzz.ratio(needle, self.folded[s:e]), s, e) for s in starts for e in ends if e > s),
+            default=None,
+        )
+        if best is None or best[0] < threshold:
+            return None
+        score, start, end = best
+        return Located(self._starts[start], self._ends[end - 1], MatchKind.FUZZY, round(score, 1))
+
+    def _word_starts(self, low: int, high: int) -> list[int]:
+        text = self.folded
+        return [
+            i
+            for i in range(max(low, 0), min(high, len(text) - 1) + 1)
+            if text[i].isalnum() and (i == 0 or not text[i - 1].isalnum())
+        ]
+
+    def _word_ends(self, low: int, high: int) -> list[int]:
+        text = self.folded
+        return [
+            i
+            for i in range(max(low, 1), min(high, len(text)) + 1)
+            if not text[i - 1].isspace() and (i == len(text) or text[i].isspace())
+        ]
+
+    def locate(self, excerpt: str, threshold: float, claims: Claims | None = None) -> Located | None:
+        """The first occurrence of `excerpt` that `claims` leaves free; None if it is not in the text.
+
+        When every occurrence is claimed, the first is returned and the caller sees it is a repeat.
+        """
+        hits = self.find_all(excerpt) or [hit for hit in [self.find_fuzzy(excerpt, threshold)] if hit]
+        if not hits:
+            return None
+        return next((hit for hit in hits if claims is None or claims.free(hit)), hits[0])
+
+    def _on_word_boundaries(self, start: int, end: int) -> bool:
+        before = self.text[start - 1] if start > 0 else " "
+        after = self.text[end] if end < len(self.text) else " "
+        return not (before.isalnum() and self.text[start].isalnum()) and not (
+            after.isalnum() and self.text[end - 1].isalnum()
+        )
+
+
+def _occurrences(haystack: str, needle: str) -> list[int]:
+    found = []
+    start = haystack.find(needle)
+    while start != -1:
+        found.append(start)
+        start = haystack.find(needle, start + 1)
+    return found

@@ -1,0 +1,180 @@
+"""The one place that talks to the LLM: an OpenAI-compatible client wrapped by instructor.
+
+Retries are split by kind, each done once: transport failures (429, 5xx, connection) by the OpenAI
+client's own backoff, which honours Retry-After; invalid output by instructor re-asking the model
+with the validation errors. Every failure leaves as one of factline's own errors.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import httpx
+import instructor
+import openai
+from instructor.core.exceptions import IncompleteOutputException, InstructorRetryException
+from pydantic import BaseModel
+
+from factline.errors import (
+    LLMError,
+    LLMNotConfigured,
+    LLMOutputUnusable,
+    LLMRateLimited,
+    LLMTimeout,
+    LLMUnavailable,
+)
+from factline.settings import Settings
+from schemas import Usage
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+_MODES = {
+    "json_schema": instructor.Mode.JSON_SCHEMA,
+    "tools": instructor.Mode.TOOLS,
+    "json": instructor.Mode.JSON,
+}
+
+
+@dataclass
+class CallLog:
+    """Tokens and completions of one extraction, every attempt included."""
+
+    calls: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    errors: list[str] = field(default_factory=list)
+    refusal: str | None = None
+
+    def usage(self) -> Usage:
+        return Usage(
+            prompt_tokens=self.prompt_tokens,
+            completion_tokens=self.completion_tokens,
+            total_tokens=self.prompt_tokens + self.completion_tokens,
+            llm_calls=self.calls,
+        )
+
+    def record(self, completion: Any) -> None:
+        self.calls += 1
+        choices = getattr(completion, "choices", None) or []
+        if choices and (refusal := getattr(choices[0].message, "refusal", None)):
+            self.refusal = str(refusal)[:500]
+        if usage := getattr(completion, "usage", None):
+            self.prompt_tokens += usage.prompt_tokens or 0
+            self.completion_tokens += usage.completion_tokens or 0
+
+
+_current_log: ContextVar[CallLog | None] = ContextVar("factline_llm_call_log", default=None)
+
+
+def _record_completion(completion: Any) -> None:
+    if (log := _current_log.get()) is not None:
+        log.record(completion)
+
+
+def _record_parse_error(error: Exception, **_: Any) -> None:
+    if (log := _current_log.get()) is not None:
+        log.errors.append(str(error)[:500])
+
+
+class LLMClient:
+    """Structured completions against the configured endpoint, bounded in concurrency."""
+
+    def __init__(self, settings: Settings, http_client: httpx.AsyncClient | None = None) -> None:
+        self.settings = settings
+        self.model = settings.llm_model
+        self._http = http_client or httpx.AsyncClient(
+            timeout=httpx.Timeout(settings.llm_timeout_seconds, connect=settings.llm_connect_timeout_seconds),
+            limits=httpx.Limits(max_connections=settings.llm_max_concurrency * 2),
+        )
+        self._openai: openai.AsyncOpenAI | None = None
+        self._instructor: instructor.AsyncInstructor | None = None
+        if settings.llm_configured:
+            self._openai = openai.AsyncOpenAI(
+                base_url=str(settings.llm_base_url) if settings.llm_base_url else None,
+                api_key=settings.llm_api_key.get_secret_value() if settings.llm_api_key else "not-needed",
+                max_retries=settings.llm_max_retries,
+                timeout=httpx.Timeout(
+                    settings.llm_timeout_seconds, connect=settings.llm_connect_timeout_seconds
+                ),
+                http_client=self._http,
+            )
+            self._instructor = instructor.from_openai(self._openai, mode=_MODES[settings.llm_mode])
+            self._instructor.on("completion:response", _record_completion)
+            self._instructor.on("parse:error", _record_parse_error)
+        self._slots = asyncio.Semaphore(settings.llm_max_concurrency)
+
+    @property
+    def configured(self) -> bool:
+        return self._instructor is not None
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def complete(
+        self, messages: list[dict[str, str]], response_model: type[ModelT], log: CallLog
+    ) -> ModelT:
+        """One structured completion; `log` receives the tokens of every attempt, failed ones too."""
+        if self._instructor is None:
+            raise LLMNotConfigured
+        token = _current_log.set(log)
+        try:
+            async with self._slots:
+                return await self._instructor.chat.completions.create(
+                    model=self.model,
+                    messages=messages,  # type: ignore[arg-type]
+                    response_model=response_model,
+                    max_retries=self.settings.llm_max_reasks,
+                    temperature=self.settings.llm_temperature,
+                    max_tokens=self.settings.llm_max_output_tokens,
+                    seed=self.settings.llm_seed,
+                )
+        except InstructorRetryException as error:
+            raise _translate(error.__cause__ or error, error, log).with_usage(log.usage()) from error
+        except (openai.APIError, IncompleteOutputException) as error:
+            raise _translate(error, error, log).with_usage(log.usage()) from error
+        finally:
+            _current_log.reset(token)
+
+    async def probe(self) -> tuple[bool, str]:
+        """Whether the endpoint answers a model listing, and what was seen."""
+        if self._openai is None:
+            return False, LLMNotConfigured().args[0]
+        started = time.perf_counter()
+        try:
+            await self._openai.with_options(max_retries=0, timeout=5.0).models.list()
+        except openai.APIStatusError as error:
+            return False, f"endpoint answered HTTP {error.status_code}"
+        except openai.APIError as error:
+            return False, f"endpoint unreachable: {type(error).__name__}"
+        return True, f"endpoint answered in {(time.perf_counter() - started) * 1000:.0f} ms"
+
+
+def _retry_after(error: openai.APIStatusError) -> int | None:
+    value = error.response.headers.get("retry-after")
+    try:
+        return max(0, round(float(value))) if value is not None else None
+    except ValueError:
+        return None
+
+
+def _translate(cause: BaseException, error: BaseException, log: CallLog) -> LLMError:
+    """Map a provider or instructor failure to what the client is told."""
+    if isinstance(cause, openai.RateLimitError):
+        return LLMRateLimited("The LLM provider is rate-limiting requests.", _retry_after(cause))
+    if isinstance(cause, openai.APITimeoutError):
+        return LLMTimeout("The LLM endpoint did not answer in time.")
+    if isinstance(cause, openai.APIConnectionError):
+        return LLMUnavailable("The LLM endpoint is unreachable.")
+    if isinstance(cause, openai.APIStatusError):
+        return LLMOutputUnusable(f"The LLM endpoint answered HTTP {cause.status_code}.")
+    if isinstance(cause, IncompleteOutputException):
+        return LLMOutputUnusable("The model's output was cut off at the output token limit.")
+    attempts = getattr(error, "n_attempts", log.calls)
+    if log.refusal:
+        return LLMOutputUnusable(f"The model refused in {attempts} attempt(s): {log.refusal}")
+    reason = log.errors[-1] if log.errors else str(cause)[:500]
+    return LLMOutputUnusable(f"The model's output was unusable after {attempts} attempt(s): {reason}")

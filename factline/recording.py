@@ -1,0 +1,91 @@
+"""Recording real LLM exchanges as fixtures that tests replay offline.
+
+The extraction runs exactly as in the service; an httpx event hook captures each chat-completion
+request and response body. The fixture says which model answered, where, and when.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from factline.extraction import Extractor
+from factline.llm import LLMClient
+from factline.settings import Settings
+from schemas import ExtractionRequest
+
+ARTICLE_INDEX = "articles.json"
+
+
+class ExchangeRecorder:
+    """Collects (request, response) JSON pairs from an httpx client's event hooks."""
+
+    def __init__(self) -> None:
+        self.exchanges: list[dict[str, Any]] = []
+
+    async def on_response(self, response: httpx.Response) -> None:
+        await response.aread()
+        self.exchanges.append(
+            {
+                "request": {
+                    "method": response.request.method,
+                    "path": response.request.url.path,
+                    "json": json.loads(response.request.content),
+                },
+                "response": {
+                    "status_code": response.status_code,
+                    "headers": {k: v for k, v in response.headers.items() if k.lower() in {"retry-after"}},
+                    "json": response.json(),
+                },
+            }
+        )
+
+
+def load_article_request(article: Path) -> ExtractionRequest:
+    """The article with the metadata its folder's index gives it (published_at above all)."""
+    index_file = article.parent / ARTICLE_INDEX
+    metadata = json.loads(index_file.read_text("utf-8")).get(article.name, {}) if index_file.exists() else {}
+    fields = {key: value for key, value in metadata.items() if key in ExtractionRequest.model_fields}
+    return ExtractionRequest(text=article.read_text("utf-8"), id=article.name, **fields)
+
+
+async def record_article(
+    settings: Settings, request: ExtractionRequest, model_sha256: str | None
+) -> dict[str, Any]:
+    """Run one extraction against the live endpoint; the fixture holds every exchange it made."""
+    recorder = ExchangeRecorder()
+    http = httpx.AsyncClient(
+        timeout=httpx.Timeout(settings.llm_timeout_seconds, connect=settings.llm_connect_timeout_seconds),
+        event_hooks={"response": [recorder.on_response]},
+    )
+    llm = LLMClient(settings, http_client=http)
+    started = datetime.now(UTC)
+    try:
+        result = await Extractor(llm, settings).extract(request)
+    finally:
+        await llm.aclose()
+    return {
+        "recorded": {
+            "model": settings.llm_model,
+            "model_sha256": model_sha256,
+            "endpoint": str(settings.llm_base_url),
+            "started_at": started.isoformat(timespec="seconds"),
+            "seconds": round((datetime.now(UTC) - started).total_seconds(), 1),
+        },
+        "article": request.id,
+        "request": request.model_dump(mode="json", exclude={"text"}),
+        "prompt_version": result.prompt_version,
+        "summary": {
+            "items": {
+                kind: len(getattr(result, kind))
+                for kind in ("actors", "quotes", "events", "positions", "proposals")
+            },
+            "warnings": len(result.warnings),
+            "usage": result.usage.model_dump(),
+        },
+        "exchanges": recorder.exchanges,
+    }

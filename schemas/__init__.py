@@ -1,0 +1,58 @@
+"""Data contracts of factline: requests, responses, problems and the model-facing schema."""
+
+from schemas.article import ALL_ITEM_TYPES, ArticleMetadata, ExtractionRequest, ItemType
+from schemas.extraction import (
+    Actor,
+    ActorKind,
+    ArticleInfo,
+    DatePrecision,
+    Event,
+    Extraction,
+    ExtractionWarning,
+    HealthStatus,
+    LLMStatus,
+    MatchKind,
+    Position,
+    Proposal,
+    ProposalStatus,
+    Quote,
+    QuoteKind,
+    ReadinessStatus,
+    Span,
+    Stance,
+    Usage,
+    WarningCode,
+)
+from schemas.llm_output import ArticleFacts, facts_model_for
+from schemas.problem import FieldError, Problem
+
+__all__ = [
+    "ALL_ITEM_TYPES",
+    "Actor",
+    "ActorKind",
+    "ArticleFacts",
+    "ArticleInfo",
+    "ArticleMetadata",
+    "DatePrecision",
+    "Event",
+    "Extraction",
+    "ExtractionRequest",
+    "ExtractionWarning",
+    "FieldError",
+    "HealthStatus",
+    "ItemType",
+    "LLMStatus",
+    "MatchKind",
+    "Position",
+    "Problem",
+    "Proposal",
+    "ProposalStatus",
+    "Quote",
+    "QuoteKind",
+    "ReadinessStatus",
+    "Span",
+    "Stance",
+    "Usage",
+    "WarningCode",
+    "facts_model_for",
+]

@@ -1,0 +1,353 @@
+"""What factline answers: grounded, typed facts about one article."""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from schemas.article import ArticleMetadata, ItemType
+
+
+class _Contract(BaseModel):
+    """Response models are immutable records; unknown fields are a bug, not data."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class MatchKind(StrEnum):
+    """How an excerpt was located in the article (langextract calls this alignment status)."""
+
+    EXACT = "exact"
+    NORMALIZED = "normalized"
+    FUZZY = "fuzzy"
+
+
+class Span(_Contract):
+    """A piece of the submitted text, located by the service (never trusted from the model)."""
+
+    start: Annotated[
+        int, Field(ge=0, description="Offset of the first character (code points).", examples=[57])
+    ]
+    end: Annotated[int, Field(ge=0, description="Offset one past the last character.", examples=[78])]
+    text: Annotated[
+        str,
+        Field(description="Exactly `article.text[start:end]`.", examples=["fundamentally wrong"]),
+    ]
+    match: Annotated[
+        MatchKind,
+        Field(
+            description=(
+                "exact: the model's excerpt occurs as is; normalized: after folding quotes, dashes, "
+                "whitespace and case; fuzzy: best approximate match above the configured threshold."
+            ),
+            examples=["exact"],
+        ),
+    ]
+    score: Annotated[
+        float,
+        Field(
+            ge=0,
+            le=100,
+            description="Similarity of the model's excerpt to this span (100 = identical).",
+            examples=[100.0],
+        ),
+    ]
+
+
+class ActorKind(StrEnum):
+    PERSON = "person"
+    ORGANIZATION = "organization"
+    COUNTRY = "country"
+    GROUP = "group"
+    OTHER = "other"
+
+
+class Actor(_Contract):
+    """A person, organisation or country the article talks about, listed once."""
+
+    id: Annotated[str, Field(description="Identifier within this extraction.", examples=["actor_1"])]
+    name: Annotated[str, Field(description="Canonical (fullest) name.", examples=["Boris Pistorius"])]
+    kind: Annotated[ActorKind, Field(description="What sort of actor this is.", examples=["person"])]
+    roles: Annotated[
+        list[str],
+        Field(description="Titles and roles the article gives it.", examples=[["German Defense Minister"]]),
+    ]
+    mentions: Annotated[
+        list[Span],
+        Field(description="Every place in the text that names or designates it, in text order."),
+    ]
+
+
+class QuoteKind(StrEnum):
+    DIRECT = "direct"
+    PARTIAL = "partial"
+    INDIRECT = "indirect"
+
+
+class Quote(_Contract):
+    """Something a speaker said, as the article reports it."""
+
+    id: Annotated[str, Field(description="Identifier within this extraction.", examples=["quote_1"])]
+    text: Annotated[
+        str,
+        Field(
+            description="The words as they stand in the article (equal to `evidence[0].text`).",
+            examples=["fundamentally wrong"],
+        ),
+    ]
+    speaker_id: Annotated[
+        str | None,
+        Field(
+            description="The `Actor.id` of the speaker; null when the article does not say who.",
+            examples=["actor_1"],
+        ),
+    ]
+    kind: Annotated[
+        QuoteKind,
+        Field(
+            description="direct: a full verbatim statement; partial: a verbatim fragment inside "
+            "reported speech; indirect: reported speech.",
+            examples=["partial"],
+        ),
+    ]
+    verb: Annotated[
+        str | None,
+        Field(description="The reporting verb as written.", examples=["said"]),
+    ]
+    topic: Annotated[
+        str | None,
+        Field(
+            description="What the quote is about, in a few words.", examples=["troop deployments to Ukraine"]
+        ),
+    ]
+    evidence: Annotated[
+        list[Span],
+        Field(
+            min_length=1,
+            description="Where the quote stands in the text; the first span is the quote itself.",
+        ),
+    ]
+
+
+class DatePrecision(StrEnum):
+    DAY = "day"
+    WEEK = "week"
+    MONTH = "month"
+    YEAR = "year"
+    UNKNOWN = "unknown"
+
+
+class Event(_Contract):
+    """Something that happened (or is scheduled), with when and where."""
+
+    id: Annotated[str, Field(description="Identifier within this extraction.", examples=["event_1"])]
+    summary: Annotated[
+        str, Field(description="What happened, in one line.", examples=["Pistorius rejected troop talks"])
+    ]
+    date: Annotated[
+        dt.date | None,
+        Field(
+            description="Start date (ISO 8601), resolved from `date_text` and the article's "
+            "`published_at`; null when it cannot be inferred. Never invented.",
+            examples=["2025-12-14"],
+        ),
+    ]
+    date_end: Annotated[
+        dt.date | None,
+        Field(
+            description="Last day when `date_text` names a range ('December 14–15'); otherwise null.",
+            examples=["2025-12-15"],
+        ),
+    ]
+    date_text: Annotated[
+        str | None,
+        Field(description="The date as written in the article.", examples=["December 14–15"]),
+    ]
+    date_precision: Annotated[
+        DatePrecision,
+        Field(description="How precisely `date` is known.", examples=["day"]),
+    ]
+    location: Annotated[str | None, Field(description="Where it happened.", examples=["Berlin"])]
+    participant_ids: Annotated[
+        list[str], Field(description="`Actor.id`s of those who took part.", examples=[["actor_1"]])
+    ]
+    evidence: Annotated[list[Span], Field(min_length=1, description="Where the text reports the event.")]
+
+
+class Stance(StrEnum):
+    SUPPORT = "support"
+    OPPOSE = "oppose"
+    CONDITIONAL = "conditional"
+    NEUTRAL = "neutral"
+
+
+class Position(_Contract):
+    """Where an actor stands on a question."""
+
+    id: Annotated[str, Field(description="Identifier within this extraction.", examples=["position_1"])]
+    holder_id: Annotated[
+        str | None, Field(description="`Actor.id` of who holds the position.", examples=["actor_1"])
+    ]
+    topic: Annotated[
+        str, Field(description="The question at issue.", examples=["troop deployments to Ukraine"])
+    ]
+    stance: Annotated[Stance, Field(description="The holder's stance on the topic.", examples=["oppose"])]
+    summary: Annotated[
+        str, Field(description="The position in one line.", examples=["Deployment talk is premature."])
+    ]
+    evidence: Annotated[list[Span], Field(min_length=1, description="Where the text states the position.")]
+
+
+class ProposalStatus(StrEnum):
+    PROPOSED = "proposed"
+    UNDER_NEGOTIATION = "under_negotiation"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"
+    UNKNOWN = "unknown"
+
+
+class Proposal(_Contract):
+    """A plan, offer or demand, with who backs it and who rejects it."""
+
+    id: Annotated[str, Field(description="Identifier within this extraction.", examples=["proposal_1"])]
+    summary: Annotated[
+        str, Field(description="What is proposed, in one line.", examples=["20-point peace plan"])
+    ]
+    proposer_ids: Annotated[
+        list[str], Field(description="`Actor.id`s of who proposed it.", examples=[["actor_2"]])
+    ]
+    supporter_ids: Annotated[list[str], Field(description="`Actor.id`s of who backs it.", examples=[[]])]
+    opponent_ids: Annotated[
+        list[str], Field(description="`Actor.id`s of who rejects it.", examples=[["actor_3"]])
+    ]
+    status: Annotated[ProposalStatus, Field(description="Where the proposal stands.", examples=["proposed"])]
+    evidence: Annotated[list[Span], Field(min_length=1, description="Where the text reports the proposal.")]
+
+
+class WarningCode(StrEnum):
+    UNGROUNDED = "ungrounded"
+    DUPLICATE = "duplicate"
+    UNRESOLVED_ACTOR = "unresolved_actor"
+    UNRESOLVED_DATE = "unresolved_date"
+
+
+class ExtractionWarning(_Contract):
+    """Something the model returned that is not in the result as given, and why."""
+
+    code: Annotated[
+        WarningCode,
+        Field(
+            description="ungrounded: dropped, its text is not in the article; duplicate: dropped, "
+            "already returned; unresolved_actor: a named actor is not in the text, the "
+            "reference was removed; unresolved_date: date_text kept, date left null.",
+            examples=["ungrounded"],
+        ),
+    ]
+    item: Annotated[
+        str,
+        Field(description="Which model output it concerns, as `<list>[<index>]`.", examples=["quotes[2]"]),
+    ]
+    message: Annotated[
+        str,
+        Field(
+            description="What happened, for a person to read.",
+            examples=["quote text not found in the article: “We will win”"],
+        ),
+    ]
+
+
+class Usage(_Contract):
+    """LLM cost of the request, summed over every call it made (re-asks included)."""
+
+    prompt_tokens: Annotated[int, Field(ge=0, description="Tokens sent to the model.", examples=[2154])]
+    completion_tokens: Annotated[int, Field(ge=0, description="Tokens the model generated.", examples=[812])]
+    total_tokens: Annotated[int, Field(ge=0, description="Sum of both.", examples=[2966])]
+    llm_calls: Annotated[
+        int, Field(ge=0, description="Completions requested, re-asks included.", examples=[1])
+    ]
+
+
+class ArticleInfo(ArticleMetadata):
+    """The submitted article's metadata, echoed, plus what the service computed about it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    sha256: Annotated[
+        str,
+        Field(
+            description="SHA-256 of the text encoded as UTF-8, hex.",
+            examples=["9f2c1f0e7c7b3c1de0a3d6f2f61b6f1c2a3e4d5c6b7a8f9e0d1c2b3a4f5e6d7c"],
+        ),
+    ]
+    characters: Annotated[int, Field(ge=1, description="Length of the text in code points.", examples=[4097])]
+
+
+class Extraction(_Contract):
+    """The grounded facts of one article."""
+
+    id: Annotated[
+        str, Field(description="Identifier of this extraction.", examples=["ext_0f8fad5bd9cb469fa1b2"])
+    ]
+    created_at: Annotated[dt.datetime, Field(description="When the extraction finished (UTC).")]
+    article: Annotated[ArticleInfo, Field(description="The article the facts come from.")]
+    types: Annotated[
+        list[ItemType],
+        Field(
+            description="The kinds of fact that were extracted.",
+            examples=[["quote", "event", "position", "proposal"]],
+        ),
+    ]
+    actors: Annotated[list[Actor], Field(description="People, organisations and countries, each once.")]
+    quotes: Annotated[list[Quote], Field(description="Quotes, in text order.")]
+    events: Annotated[list[Event], Field(description="Events, in text order.")]
+    positions: Annotated[list[Position], Field(description="Positions, in text order.")]
+    proposals: Annotated[list[Proposal], Field(description="Proposals, in text order.")]
+    warnings: Annotated[
+        list[ExtractionWarning],
+        Field(description="Model output that was dropped or changed, and why."),
+    ]
+    usage: Annotated[Usage, Field(description="Tokens and calls spent on this extraction.")]
+    model: Annotated[
+        str,
+        Field(
+            description="The LLM that produced the extraction.",
+            examples=["qwen2.5-coder-1.5b-instruct-q4_k_m"],
+        ),
+    ]
+    prompt_version: Annotated[
+        str,
+        Field(
+            description="Prompt name and a hash of its text: changes whenever the prompt does.",
+            examples=["extraction-v1+5d41402a"],
+        ),
+    ]
+
+
+class HealthStatus(_Contract):
+    """The process is up."""
+
+    status: Annotated[Literal["ok"], Field(description="Always `ok` when the process answers.")]
+
+
+class LLMStatus(_Contract):
+    """State of the configured LLM endpoint."""
+
+    configured: Annotated[bool, Field(description="Whether an LLM endpoint is configured.")]
+    reachable: Annotated[bool, Field(description="Whether it answered the readiness probe.")]
+    model: Annotated[
+        str | None, Field(description="Model name requests are sent to.", examples=["gpt-4o-mini"])
+    ]
+    detail: Annotated[
+        str, Field(description="What the probe found.", examples=["endpoint answered in 12 ms"])
+    ]
+
+
+class ReadinessStatus(_Contract):
+    """Whether the service can extract right now."""
+
+    status: Annotated[Literal["ready", "not_ready"], Field(description="`ready` when extraction can run.")]
+    llm: Annotated[LLMStatus, Field(description="The LLM endpoint's state.")]

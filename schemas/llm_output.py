@@ -1,0 +1,147 @@
+"""The schema the model fills in: only what needs understanding, never what the service computes.
+
+Offsets, ids, dates and grounding are the service's job. The model names actors by name and copies
+short verbatim excerpts, which the service then finds in the text. Descriptions here are sent to the
+model with every request, so they are terse.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import cache
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
+
+from schemas.article import ItemType
+
+# Small models squeezing text under a tight limit drop spaces and break verbatim matching; 300 is safe.
+EXCERPT_MAX_CHARS = 300
+QUOTE_MAX_CHARS = 1000
+SHORT_TEXT_MAX_CHARS = 120
+_NULL_WORDS = frozenset({"null", "None", "none", "N/A", "n/a", ""})
+# Generous for a news article; they bound a small model that starts repeating itself.
+MAX_ITEMS = {"actors": 15, "quotes": 15, "events": 12, "positions": 10, "proposals": 8}
+
+
+def advised(**limits: int) -> Any:
+    """Limits the schema advertises but validation does not enforce.
+
+    Grammar-constrained servers (llama.cpp) enforce them, which stops a small model from looping;
+    a model that writes more has still written facts, so nothing is rejected for length.
+    """
+    return Field(json_schema_extra=dict(limits))
+
+
+Excerpt = Annotated[
+    str,
+    Field(description="Short verbatim excerpt of the article that states it."),
+    advised(maxLength=EXCERPT_MAX_CHARS),
+]
+ShortText = Annotated[str, advised(maxLength=SHORT_TEXT_MAX_CHARS)]
+ActorName = Annotated[
+    str, Field(description="Name of an actor from `actors`."), advised(maxLength=SHORT_TEXT_MAX_CHARS)
+]
+NameList = Annotated[list[ActorName], advised(maxItems=6)]
+
+
+class _ModelOutput(BaseModel):
+    """Every field is required (strict structured-output modes demand it); the model writes null or []."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    @model_validator(mode="before")
+    @classmethod
+    def null_words_are_null(cls, data: Any) -> Any:
+        """Small models under a grammar write the string "null" where they mean null."""
+        if isinstance(data, dict):
+            return {
+                key: None if isinstance(value, str) and value.strip() in _NULL_WORDS else value
+                for key, value in data.items()
+            }
+        return data
+
+
+class ModelActor(_ModelOutput):
+    name: Annotated[ShortText, Field(description="Fullest name used in the article.")]
+    kind: Literal["person", "organization", "country", "group", "other"]
+    roles: Annotated[list[ShortText], Field(description="Titles and roles, as written."), advised(maxItems=3)]
+    mentions: Annotated[
+        list[ShortText],
+        Field(
+            description="Other ways the article refers to it, as written (surname, title, 'the minister')."
+        ),
+        advised(maxItems=5),
+    ]
+
+
+class ModelQuote(_ModelOutput):
+    text: Annotated[
+        str,
+        Field(description="The quoted words copied exactly, without quotation marks."),
+        advised(maxLength=QUOTE_MAX_CHARS),
+    ]
+    speaker: Annotated[ActorName | None, Field(description="Who said it; null if the article does not say.")]
+    kind: Literal["direct", "partial", "indirect"]
+    verb: Annotated[ShortText | None, Field(description="Reporting verb as written.")]
+    topic: ShortText | None
+
+
+class ModelEvent(_ModelOutput):
+    summary: ShortText
+    excerpt: Excerpt
+    date_text: Annotated[
+        ShortText | None, Field(description="The date exactly as written, e.g. 'on Monday'; null if none.")
+    ]
+    location: ShortText | None
+    participants: NameList
+
+
+class ModelPosition(_ModelOutput):
+    holder: ActorName
+    topic: ShortText
+    stance: Literal["support", "oppose", "conditional", "neutral"]
+    summary: ShortText
+    excerpt: Excerpt
+
+
+class ModelProposal(_ModelOutput):
+    summary: ShortText
+    excerpt: Excerpt
+    proposers: NameList
+    supporters: NameList
+    opponents: NameList
+    status: Literal["proposed", "under_negotiation", "accepted", "rejected", "withdrawn", "unknown"]
+
+
+_LIST_FIELDS: dict[ItemType, tuple[str, type[_ModelOutput]]] = {
+    ItemType.QUOTE: ("quotes", ModelQuote),
+    ItemType.EVENT: ("events", ModelEvent),
+    ItemType.POSITION: ("positions", ModelPosition),
+    ItemType.PROPOSAL: ("proposals", ModelProposal),
+}
+
+
+class ArticleFacts(_ModelOutput):
+    """The model's answer. Subclasses carry only the lists that were asked for."""
+
+    actors: Annotated[list[ModelActor], advised(maxItems=MAX_ITEMS["actors"])]
+
+    def items(self, item_type: ItemType) -> list[Any]:
+        """The model's list for one type, empty when the type was not requested."""
+        return list(getattr(self, _LIST_FIELDS[item_type][0], []))
+
+
+@cache
+def _facts_model(types: frozenset[ItemType]) -> type[ArticleFacts]:
+    fields: dict[str, Any] = {
+        name: (Annotated[list[item_model], advised(maxItems=MAX_ITEMS[name])], ...)  # type: ignore[valid-type]
+        for item_type, (name, item_model) in _LIST_FIELDS.items()
+        if item_type in types
+    }
+    return create_model("ArticleFacts", __base__=ArticleFacts, **fields)
+
+
+def facts_model_for(types: Iterable[ItemType]) -> type[ArticleFacts]:
+    """The response model for these types: no part of the schema is sent that the model won't fill."""
+    return _facts_model(frozenset(types))

@@ -1,0 +1,118 @@
+"""The five sample articles end to end through the HTTP API, on exchanges recorded from a live model."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+from pytest_httpx import HTTPXMock
+
+from tests.conftest import ARTICLES, RECORDINGS, Recording, load_recording
+
+IDS = [path.stem for path in RECORDINGS]
+
+
+@pytest.fixture(params=RECORDINGS, ids=IDS)
+def recording(request: pytest.FixtureRequest) -> Recording:
+    path: Path = request.param
+    return load_recording(path)
+
+
+async def extract(
+    client: AsyncTestClient[Litestar], httpx_mock: HTTPXMock, recording: Recording
+) -> dict[str, Any]:
+    recording.replay(httpx_mock)
+    response = await client.post("/v1/extractions", json=recording.request_json())
+    assert response.status_code == 200, response.text
+    return dict(response.json())
+
+
+def model_answer(recording: Recording) -> dict[str, Any]:
+    """The last completion's JSON: the answer the result was built from."""
+    content = recording.exchanges[-1]["response"]["json"]["choices"][0]["message"]["content"]
+    return dict(json.loads(content))
+
+
+def test_every_sample_article_has_a_recording() -> None:
+    assert sorted(p.stem for p in ARTICLES.glob("*.txt")) == IDS
+
+
+def test_recordings_say_which_model_answered_and_when(recording: Recording) -> None:
+    recorded = recording.data["recorded"]
+    assert recorded["model"]
+    assert len(recorded["model_sha256"]) == 64
+    assert recorded["started_at"].startswith("20")
+    assert not recording.authored
+    for exchange in recording.exchanges:
+        assert exchange["request"]["json"]["model"] == recorded["model"]
+
+
+async def test_result_is_grounded_in_the_article(
+    client: AsyncTestClient[Litestar], httpx_mock: HTTPXMock, recording: Recording
+) -> None:
+    result = await extract(client, httpx_mock, recording)
+    text = recording.article_text
+    actor_ids = {actor["id"] for actor in result["actors"]}
+    for actor in result["actors"]:
+        assert actor["mentions"], actor
+        for span in actor["mentions"]:
+            assert text[span["start"] : span["end"]] == span["text"]
+    for kind in ("quotes", "events", "positions", "proposals"):
+        for item in result[kind]:
+            assert item["evidence"], item
+            for span in item["evidence"]:
+                assert text[span["start"] : span["end"]] == span["text"]
+            for key in ("speaker_id", "holder_id"):
+                assert item.get(key) is None or item[key] in actor_ids
+            for key in ("participant_ids", "proposer_ids", "supporter_ids", "opponent_ids"):
+                assert set(item.get(key, [])) <= actor_ids
+    for quote in result["quotes"]:
+        assert quote["text"] == quote["evidence"][0]["text"]
+        if quote["kind"] in ("direct", "partial"):
+            assert quote["text"] in text  # word for word
+
+
+async def test_nothing_the_model_returned_is_lost_silently(
+    client: AsyncTestClient[Litestar], httpx_mock: HTTPXMock, recording: Recording
+) -> None:
+    result = await extract(client, httpx_mock, recording)
+    answer = model_answer(recording)
+    for kind in ("quotes", "events", "positions", "proposals"):
+        dropped = [
+            w
+            for w in result["warnings"]
+            if w["item"].startswith(f"{kind}[") and w["code"] in {"ungrounded", "duplicate"}
+        ]
+        assert len(result[kind]) + len(dropped) == len(answer[kind]), kind
+
+
+async def test_usage_counts_every_recorded_call(
+    client: AsyncTestClient[Litestar], httpx_mock: HTTPXMock, recording: Recording
+) -> None:
+    result = await extract(client, httpx_mock, recording)
+    usages = [exchange["response"]["json"]["usage"] for exchange in recording.exchanges]
+    assert result["usage"] == {
+        "prompt_tokens": sum(u["prompt_tokens"] for u in usages),
+        "completion_tokens": sum(u["completion_tokens"] for u in usages),
+        "total_tokens": sum(u["prompt_tokens"] + u["completion_tokens"] for u in usages),
+        "llm_calls": len(usages),
+    }
+    assert result["usage"] == recording.data["summary"]["usage"]
+    assert result["model"] == recording.data["recorded"]["model"]
+    assert result["prompt_version"] == recording.data["prompt_version"]
+
+
+async def test_replays_are_deterministic(
+    client: AsyncTestClient[Litestar], httpx_mock: HTTPXMock, recording: Recording
+) -> None:
+    first = await extract(client, httpx_mock, recording)
+    second = await extract(client, httpx_mock, recording)
+    for result in (first, second):
+        del result["id"], result["created_at"]
+    assert first == second
+    summary = recording.data["summary"]["items"]
+    assert {kind: len(first[kind]) for kind in summary} == summary

@@ -1,0 +1,94 @@
+"""Actors: one per person or organisation, grounded in the text, addressable by any of their names."""
+
+from __future__ import annotations
+
+from factline.actors import ActorDirectory, actor_key
+from factline.grounding import ArticleIndex
+from schemas.llm_output import ModelActor
+
+TEXT = (
+    "German Defense Minister Boris Pistorius spoke in Berlin. Pistorius said the minister's view was clear. "
+    "Maria Pistorius, a teacher, disagreed. NATO officials and Kaja Kallas of the EU listened; he left."
+)
+
+
+def actor(
+    name: str, kind: str = "person", mentions: list[str] | None = None, roles: list[str] | None = None
+) -> ModelActor:
+    return ModelActor(name=name, kind=kind, roles=roles or [], mentions=mentions or [])  # type: ignore[arg-type]
+
+
+def directory(*actors: ModelActor) -> ActorDirectory:
+    found = ActorDirectory(ArticleIndex(TEXT))
+    found.add(actors)
+    return found
+
+
+def test_actor_key_folds_articles_case_and_possessives() -> None:
+    assert actor_key("The EU") == actor_key("EU") == "eu"
+    assert actor_key("Pistorius’s") == "pistorius"
+
+
+def test_mentions_are_grounded_and_nested_ones_collapse() -> None:
+    found = directory(
+        actor("Boris Pistorius", mentions=["Pistorius", "German Defense Minister Boris Pistorius"])
+    )
+    [pistorius] = found.actors()
+    texts = [m.text for m in pistorius.mentions]
+    # "Boris Pistorius" inside the longer title mention is the same mention; "Maria Pistorius" is not him,
+    # but the bare surname inside her name is a whole word too and is kept: the merge rule decides, not this.
+    assert texts[0] == "German Defense Minister Boris Pistorius"
+    assert "Boris Pistorius" not in texts
+    assert all(TEXT[m.start : m.end] == m.text for m in pistorius.mentions)
+
+
+def test_a_lone_surname_entry_merges_into_the_one_full_name_that_has_it() -> None:
+    found = directory(actor("Boris Pistorius"), actor("Pistorius", roles=["minister"]))
+    [pistorius] = found.actors()
+    assert pistorius.name == "Boris Pistorius"
+    assert pistorius.roles == ["minister"]
+
+
+def test_two_people_sharing_a_surname_are_never_merged() -> None:
+    found = directory(actor("Boris Pistorius"), actor("Maria Pistorius"))
+    assert [a.name for a in found.actors()] == ["Boris Pistorius", "Maria Pistorius"]
+    # A bare surname is then ambiguous: it resolves to neither, and no third actor appears.
+    assert found.resolve("Pistorius") is None
+    assert len(found.actors()) == 2
+
+
+def test_resolve_by_name_mention_or_unique_surname() -> None:
+    found = directory(actor("Boris Pistorius", mentions=["the minister"]), actor("Kaja Kallas"))
+    pistorius = found.resolve("Boris Pistorius")
+    assert pistorius is not None
+    assert found.resolve("the minister") == pistorius
+    assert found.resolve("Pistorius") == pistorius
+    assert found.resolve("Kallas") == found.resolve("Kaja Kallas") != pistorius
+
+
+def test_names_the_text_does_not_contain_do_not_become_actors() -> None:
+    found = directory(actor("Olaf Scholz"), actor("NATO", kind="organization"))
+    assert [a.name for a in found.actors()] == ["NATO"]
+    assert found.resolve("Olaf Scholz") is None
+    assert found.resolve("Emmanuel Macron") is None
+
+
+def test_a_name_only_the_text_knows_is_added_when_referenced() -> None:
+    found = directory(actor("Boris Pistorius"))
+    eu = found.resolve("the EU")
+    assert eu is not None
+    assert [a.name for a in found.actors()] == ["Boris Pistorius", "the EU"]
+
+
+def test_pronouns_are_not_mentions() -> None:
+    found = directory(actor("Kaja Kallas", mentions=["he", "she"]))
+    [kallas] = found.actors()
+    assert [m.text for m in kallas.mentions] == ["Kaja Kallas"]
+    assert found.resolve("he") is None
+
+
+def test_ids_have_no_gaps_and_actors_come_in_order_of_first_mention() -> None:
+    found = directory(actor("Kaja Kallas"), actor("Invented Person"), actor("Boris Pistorius"))
+    actors = found.actors()
+    assert [a.name for a in actors] == ["Boris Pistorius", "Kaja Kallas"]
+    assert sorted(a.id for a in actors) == ["actor_1", "actor_2"]
