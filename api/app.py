@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 
 from litestar import Litestar
 
@@ -14,7 +14,47 @@ from api.openapi import openapi_config
 from api.problems import exception_handlers
 from factline.extraction import Extractor
 from factline.llm import LLMClient
+from factline.local_llm import LOCAL_MODELS, LocalSetup, run_local_server
 from factline.settings import Settings, get_settings
+
+logger = logging.getLogger("factline")
+
+
+async def _llm_settings(settings: Settings, stack: AsyncExitStack) -> tuple[Settings, str | None]:
+    """The settings extraction runs with: the configured endpoint, or the embedded server started here.
+
+    The second value says why there is no LLM, when there is none.
+    """
+    if not settings.uses_local_llm:
+        return settings, None
+    model = LOCAL_MODELS[settings.local_model]
+    setup = LocalSetup(settings.local_home)
+    if not setup.is_ready(model):
+        reason = (
+            f"No LLM endpoint is configured and the embedded model {model.name} is not set up in "
+            f"{settings.local_home}: run `factline setup-local` (or `make run`), "
+            "or set FACTLINE_LLM_BASE_URL."
+        )
+        logger.warning(reason)
+        return settings, reason
+    logger.info("starting the embedded LLM %s", model.name)
+    try:
+        server = await stack.enter_async_context(
+            run_local_server(
+                setup,
+                model,
+                context=settings.local_context_tokens,
+                threads=settings.local_threads,
+                startup_timeout=settings.local_startup_timeout_seconds,
+            )
+        )
+    except (OSError, RuntimeError) as error:
+        # The service still serves (probes, docs, clear 503s) when its embedded model cannot start.
+        reason = f"The embedded model {model.name} failed to start: {error}"
+        logger.error(reason)
+        return settings, reason
+    logger.info("embedded LLM ready at %s", server.base_url)
+    return settings.for_local_server(server.base_url), None
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -23,13 +63,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     @asynccontextmanager
     async def llm_client(app: Litestar) -> AsyncIterator[None]:
-        """One LLM client (and its connection pool) for the process lifetime."""
-        llm = LLMClient(settings)
-        app.state.extractor = Extractor(llm, settings)
-        try:
+        """One LLM client (and its connection pool, and the embedded server if used) for the process."""
+        async with AsyncExitStack() as stack:
+            effective, unavailable_reason = await _llm_settings(settings, stack)
+            llm = LLMClient(effective, unavailable_reason=unavailable_reason)
+            stack.push_async_callback(llm.aclose)
+            app.state.extractor = Extractor(llm, effective)
             yield
-        finally:
-            await llm.aclose()
 
     return Litestar(
         route_handlers=[ExtractionController, HealthController],

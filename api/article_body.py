@@ -66,6 +66,11 @@ class ArticleRequest(Request[Any, Any, Any]):
                 raise MALFORMED_BODY.exception(
                     f"The body is not valid JSON: {error.msg} (line {error.lineno}, column {error.colno})."
                 ) from None
+            except (
+                ValueError,
+                RecursionError,
+            ) as error:  # integers past Python's digit limit, absurd nesting
+                raise MALFORMED_BODY.exception(f"The body is not usable JSON: {error}.") from None
         if media_type == TEXT_MEDIA_TYPE:
             charset = params.get("charset", "utf-8")
             try:

@@ -25,8 +25,19 @@ def actor_key(name: str) -> str:
     return _POSSESSIVE.sub("", key).strip()
 
 
+def is_pronoun(name: str) -> bool:
+    """ "he", "She", "US" is not one: an all-capitals name is an abbreviation ("US", "IT")."""
+    stripped = name.strip()
+    return stripped.lower() in _PRONOUNS and not stripped.isupper()
+
+
 def _surname(key: str) -> str:
     return key.rsplit(" ", 1)[-1]
+
+
+def _titled(longer: str, shorter: str) -> bool:
+    """'german defense minister boris pistorius' is 'boris pistorius' with a title in front."""
+    return " " in shorter and longer.endswith(" " + shorter)
 
 
 @dataclass
@@ -41,7 +52,15 @@ class _Entry:
         return {actor_key(name) for name in self.names} - {""}
 
     def absorb(self, other: _Entry) -> None:
-        if len(actor_key(other.name)) > len(actor_key(self.name)):
+        """Merge another entry for the same actor; a title in front of the name becomes a role."""
+        mine, theirs = actor_key(self.name), actor_key(other.name)
+        if _titled(mine, theirs) or _titled(theirs, mine):
+            longer, shorter = (self.name, other.name) if len(mine) > len(theirs) else (other.name, self.name)
+            title = longer[: -len(shorter)].strip() if longer.endswith(shorter) else ""
+            self.name = shorter
+            if title and title not in self.roles:
+                self.roles.append(title)
+        elif len(theirs) > len(mine):
             self.name = other.name
         if self.kind is ActorKind.OTHER:
             self.kind = other.kind
@@ -65,7 +84,7 @@ class ActorDirectory:
                 name=actor.name.strip(),
                 kind=ActorKind(actor.kind),
                 roles=[role.strip() for role in actor.roles if role.strip()],
-                names=[name.strip() for name in names if name.strip() and actor_key(name) not in _PRONOUNS],
+                names=[name.strip() for name in names if name.strip() and not is_pronoun(name)],
             )
             if not entry.keys:
                 continue
@@ -78,11 +97,18 @@ class ActorDirectory:
 
     def resolve(self, name: str | None) -> str | None:
         """The id of the grounded actor `name` designates, added if only the text names it; else None."""
-        if name is None or not (key := actor_key(name)) or key in _PRONOUNS:
+        if name is None or is_pronoun(name) or not (key := actor_key(name)):
             return None
         matches = self._matches({key})
         if len(matches) == 1:
-            return self._ids.get(matches[0])
+            found = matches[0]
+            if key not in self._entries[found].keys and found in self._ids:
+                # "Boris Pistorius" for "German Defense Minister Boris Pistorius": learn the plain name.
+                self._entries[found].absorb(
+                    _Entry(name=name.strip(), kind=self._entries[found].kind, names=[name])
+                )
+                self._mentions[found] = self._ground(self._entries[found])
+            return self._ids.get(found)
         if matches:
             return None  # a surname shared by several people: no guess
         entry = _Entry(name=name.strip(), kind=ActorKind.OTHER, names=[name.strip()])
@@ -94,8 +120,7 @@ class ActorDirectory:
         return self._ids[len(self._entries) - 1]
 
     def actors(self) -> list[Actor]:
-        """Grounded actors in order of first mention."""
-        ordered = sorted(self._ids, key=lambda position: self._mentions[position][0].start)
+        """Grounded actors, in id order."""
         return [
             Actor(
                 id=self._ids[position],
@@ -104,14 +129,25 @@ class ActorDirectory:
                 roles=self._entries[position].roles,
                 mentions=self._mentions[position],
             )
-            for position in ordered
+            for position in self._ids
         ]
 
     def _matches(self, keys: set[str]) -> list[int]:
-        """Entries with the same name or mention; else the people whose surname is the lone name given."""
+        """Entries with the same name or mention; else the one whose name is this one with a title in front
+        (or the reverse); else the people whose surname is the lone name given."""
         same = [position for position, entry in enumerate(self._entries) if keys & entry.keys]
         if same:
             return same[:1]
+        titled = {
+            position
+            for position, entry in enumerate(self._entries)
+            if entry.kind in (ActorKind.PERSON, ActorKind.OTHER)
+            for mine in entry.keys
+            for key in keys
+            if _titled(mine, key) or _titled(key, mine)
+        }
+        if titled:
+            return sorted(titled)
         lone = {key for key in keys if " " not in key}
         return sorted(
             {

@@ -60,6 +60,23 @@ def _record(args: argparse.Namespace) -> int:
     return 0
 
 
+def _setup_local(args: argparse.Namespace) -> int:
+    from factline.local_llm import LOCAL_MODELS, LocalSetup
+
+    settings = get_settings()
+    if settings.llm_configured and not args.model:
+        print("An LLM endpoint is configured (FACTLINE_LLM_BASE_URL): nothing local to set up.")
+        return 0
+    name = args.model or settings.local_model
+    if name == "none":
+        print("FACTLINE_LOCAL_MODEL=none: the embedded LLM is turned off.")
+        return 0
+    model = LOCAL_MODELS[name]
+    print(f"Embedded LLM: {model.origin}", file=sys.stderr)
+    LocalSetup(settings.local_home).ensure(model)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="factline", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -77,6 +94,13 @@ def main(argv: list[str] | None = None) -> int:
         "--model-sha256", default=None, help="sha256 of the model file, written into the fixture"
     )
     record.set_defaults(run=_record)
+    setup = commands.add_parser(
+        "setup-local", help="build the llama.cpp server and fetch the embedded model, once per machine"
+    )
+    setup.add_argument(
+        "--model", choices=["qwen2.5-coder-1.5b-instruct-q4_k_m", "smollm2-135m-instruct-q4_1"]
+    )
+    setup.set_defaults(run=_setup_local)
     args = parser.parse_args(argv)
     return int(args.run(args))
 

@@ -28,9 +28,10 @@ class LLMError(FactlineError):
 
 
 class LLMNotConfigured(LLMError):
-    def __init__(self) -> None:
+    def __init__(self, reason: str | None = None) -> None:
         super().__init__(
-            "No LLM endpoint is configured: set FACTLINE_LLM_BASE_URL "
+            reason
+            or "No LLM endpoint is configured: set FACTLINE_LLM_BASE_URL "
             "(and FACTLINE_LLM_API_KEY if it needs one)."
         )
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from factline.actors import ActorDirectory
 from factline.dates import normalise_event_date
@@ -89,84 +89,82 @@ class FactAssembler:
                     WarningCode.UNGROUNDED, f"actors[{i}]", f"“{actor.name}” is not named in the article"
                 )
 
+    def grounded(self, facts: ArticleFacts, item_type: ItemType) -> Iterator[tuple[str, Any, Span]]:
+        """The model's items of one type that ground on a span no earlier item of the type holds.
+
+        Yields `(label, model item, span)`; the label (`quotes[3]`) names the item in warnings.
+        """
+        claims = Claims()
+        for i, model_item in enumerate(facts.items(item_type)):
+            label = f"{item_type.list_name}[{i}]"
+            excerpt = (
+                strip_quote_marks(model_item.text) if item_type is ItemType.QUOTE else model_item.excerpt
+            )
+            if span := self.ground(excerpt, label, claims):
+                yield label, model_item, span
+
     def quotes(self, facts: ArticleFacts) -> list[Quote]:
-        quotes, claims = [], Claims()
-        for i, quote in enumerate(facts.items(ItemType.QUOTE)):
-            item = f"quotes[{i}]"
-            if span := self.ground(strip_quote_marks(quote.text), item, claims):
-                quotes.append(
-                    Quote(
-                        id=item,
-                        text=span.text,
-                        speaker_id=self.actor(quote.speaker, item),
-                        kind=QuoteKind(quote.kind),
-                        verb=quote.verb,
-                        topic=quote.topic,
-                        evidence=[span],
-                    )
-                )
-        return quotes
+        return [
+            Quote(
+                id=label,
+                text=span.text,
+                speaker_id=self.actor(quote.speaker, label),
+                kind=QuoteKind(quote.kind),
+                verb=quote.verb,
+                topic=quote.topic,
+                evidence=[span],
+            )
+            for label, quote, span in self.grounded(facts, ItemType.QUOTE)
+        ]
 
     def events(self, facts: ArticleFacts) -> list[Event]:
-        events, claims = [], Claims()
-        for i, event in enumerate(facts.items(ItemType.EVENT)):
-            item = f"events[{i}]"
-            if span := self.ground(event.excerpt, item, claims):
-                date_text = self._date_text(event.date_text, item)
-                when = normalise_event_date(date_text, self.published)
-                if date_text and when.precision is DatePrecision.UNKNOWN:
-                    self.warn(
-                        WarningCode.UNRESOLVED_DATE, item, f"“{date_text}” cannot be resolved to a date"
-                    )
-                events.append(
-                    Event(
-                        id=item,
-                        summary=event.summary,
-                        date=when.start,
-                        date_end=when.end,
-                        date_text=date_text,
-                        date_precision=when.precision,
-                        location=event.location,
-                        participant_ids=self.actor_list(event.participants, item),
-                        evidence=[span],
-                    )
+        events = []
+        for label, event, span in self.grounded(facts, ItemType.EVENT):
+            date_text = self._date_text(event.date_text, label)
+            when = normalise_event_date(date_text, self.published)
+            if date_text and when.precision is DatePrecision.UNKNOWN:
+                self.warn(WarningCode.UNRESOLVED_DATE, label, f"“{date_text}” cannot be resolved to a date")
+            events.append(
+                Event(
+                    id=label,
+                    summary=event.summary,
+                    date=when.start,
+                    date_end=when.end,
+                    date_text=date_text,
+                    date_precision=when.precision,
+                    location=event.location,
+                    participant_ids=self.actor_list(event.participants, label),
+                    evidence=[span],
                 )
+            )
         return events
 
     def positions(self, facts: ArticleFacts) -> list[Position]:
-        positions, claims = [], Claims()
-        for i, position in enumerate(facts.items(ItemType.POSITION)):
-            item = f"positions[{i}]"
-            if span := self.ground(position.excerpt, item, claims):
-                positions.append(
-                    Position(
-                        id=item,
-                        holder_id=self.actor(position.holder, item),
-                        topic=position.topic,
-                        stance=Stance(position.stance),
-                        summary=position.summary,
-                        evidence=[span],
-                    )
-                )
-        return positions
+        return [
+            Position(
+                id=label,
+                holder_id=self.actor(position.holder, label),
+                topic=position.topic,
+                stance=Stance(position.stance),
+                summary=position.summary,
+                evidence=[span],
+            )
+            for label, position, span in self.grounded(facts, ItemType.POSITION)
+        ]
 
     def proposals(self, facts: ArticleFacts) -> list[Proposal]:
-        proposals, claims = [], Claims()
-        for i, proposal in enumerate(facts.items(ItemType.PROPOSAL)):
-            item = f"proposals[{i}]"
-            if span := self.ground(proposal.excerpt, item, claims):
-                proposals.append(
-                    Proposal(
-                        id=item,
-                        summary=proposal.summary,
-                        proposer_ids=self.actor_list(proposal.proposers, item),
-                        supporter_ids=self.actor_list(proposal.supporters, item),
-                        opponent_ids=self.actor_list(proposal.opponents, item),
-                        status=ProposalStatus(proposal.status),
-                        evidence=[span],
-                    )
-                )
-        return proposals
+        return [
+            Proposal(
+                id=label,
+                summary=proposal.summary,
+                proposer_ids=self.actor_list(proposal.proposers, label),
+                supporter_ids=self.actor_list(proposal.supporters, label),
+                opponent_ids=self.actor_list(proposal.opponents, label),
+                status=ProposalStatus(proposal.status),
+                evidence=[span],
+            )
+            for label, proposal, span in self.grounded(facts, ItemType.PROPOSAL)
+        ]
 
     def _date_text(self, date_text: str | None, item: str) -> str | None:
         """The date as written, only if it is written: a date the model made up resolves to nothing."""

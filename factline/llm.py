@@ -83,8 +83,15 @@ def _record_parse_error(error: Exception, **_: Any) -> None:
 class LLMClient:
     """Structured completions against the configured endpoint, bounded in concurrency."""
 
-    def __init__(self, settings: Settings, http_client: httpx.AsyncClient | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        http_client: httpx.AsyncClient | None = None,
+        *,
+        unavailable_reason: str | None = None,
+    ) -> None:
         self.settings = settings
+        self._unavailable_reason = unavailable_reason
         self.model = settings.llm_model
         self._http = http_client or httpx.AsyncClient(
             timeout=httpx.Timeout(settings.llm_timeout_seconds, connect=settings.llm_connect_timeout_seconds),
@@ -119,7 +126,7 @@ class LLMClient:
     ) -> ModelT:
         """One structured completion; `log` receives the tokens of every attempt, failed ones too."""
         if self._instructor is None:
-            raise LLMNotConfigured
+            raise LLMNotConfigured(self._unavailable_reason)
         token = _current_log.set(log)
         try:
             async with self._slots:
@@ -142,7 +149,7 @@ class LLMClient:
     async def probe(self) -> tuple[bool, str]:
         """Whether the endpoint answers a model listing, and what was seen."""
         if self._openai is None:
-            return False, LLMNotConfigured().args[0]
+            return False, LLMNotConfigured(self._unavailable_reason).args[0]
         started = time.perf_counter()
         try:
             await self._openai.with_options(max_retries=0, timeout=5.0).models.list()

@@ -7,13 +7,6 @@ from schemas import ExtractionRequest, ItemType
 
 EXTRACTION_PROMPT = "extraction-v1"
 
-_LIST_NAMES = {
-    ItemType.QUOTE: "quotes",
-    ItemType.EVENT: "events",
-    ItemType.POSITION: "positions",
-    ItemType.PROPOSAL: "proposals",
-}
-
 
 def extraction_prompt() -> PromptTemplate:
     return load_prompt(EXTRACTION_PROMPT)
@@ -27,7 +20,7 @@ def build_extraction_messages(request: ExtractionRequest) -> list[dict[str, str]
     if request.published_date:
         header.append(f"Published: {request.published_date.isoformat()}")
     if len(request.types) < len(ItemType):
-        wanted = ", ".join(["actors", *(_LIST_NAMES[t] for t in request.types)])
+        wanted = ", ".join(["actors", *(t.list_name for t in request.types)])
         header.append(f"Extract only: {wanted}.")
     user = "\n".join([*header, "Article:", request.text])
     return [

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
+from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import Field, HttpUrl, SecretStr
@@ -36,7 +38,7 @@ class Settings(BaseSettings):
     llm_temperature: Annotated[float, Field(ge=0, le=2, description="Sampling temperature.")] = 0.0
     llm_seed: Annotated[int | None, Field(description="Sampling seed, for servers that honour it.")] = 0
     llm_max_output_tokens: Annotated[int, Field(ge=256, description="Cap on generated tokens per call.")] = (
-        4096
+        6144
     )
     llm_timeout_seconds: Annotated[float, Field(gt=0, description="Time allowed for one LLM call.")] = 180.0
     llm_connect_timeout_seconds: Annotated[float, Field(gt=0, description="Time allowed to connect.")] = 5.0
@@ -72,6 +74,34 @@ class Settings(BaseSettings):
             "verbatim is still grounded on its closest span.",
         ),
     ] = 90.0
+    local_model: Annotated[
+        Literal["qwen2.5-coder-1.5b-instruct-q4_k_m", "smollm2-135m-instruct-q4_1", "none"],
+        Field(
+            description="Embedded model served by a local llama.cpp server when no LLM endpoint is "
+            "configured (set up by `make run` / `factline setup-local`); `none` turns it off."
+        ),
+    ] = "qwen2.5-coder-1.5b-instruct-q4_k_m"
+    local_home: Annotated[
+        Path,
+        Field(
+            description="Where the embedded LLM's server binary and model files are kept, once per machine."
+        ),
+    ] = Field(
+        default_factory=lambda: Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "factline"
+    )
+    local_context_tokens: Annotated[
+        int, Field(ge=2048, description="Context window of the embedded model (prompt plus output).")
+    ] = 8192
+    local_threads: Annotated[int, Field(ge=1, description="CPU threads of the embedded model.")] = Field(
+        default_factory=lambda: os.cpu_count() or 2
+    )
+    local_timeout_seconds: Annotated[
+        float,
+        Field(gt=0, description="Time allowed for one call to the embedded model (it runs on the CPU)."),
+    ] = 600.0
+    local_startup_timeout_seconds: Annotated[
+        float, Field(gt=0, description="Time allowed for the embedded model's server to load.")
+    ] = 120.0
     log_level: Annotated[
         Literal["DEBUG", "INFO", "WARNING", "ERROR"], Field(description="Logging level.")
     ] = "INFO"
@@ -79,6 +109,21 @@ class Settings(BaseSettings):
     @property
     def llm_configured(self) -> bool:
         return self.llm_base_url is not None or self.llm_api_key is not None
+
+    @property
+    def uses_local_llm(self) -> bool:
+        """The embedded model serves when no endpoint is configured, unless it is turned off."""
+        return not self.llm_configured and self.local_model != "none"
+
+    def for_local_server(self, base_url: str) -> Settings:
+        """These settings pointed at the embedded server, with its CPU-sized timeout."""
+        return self.model_copy(
+            update={
+                "llm_base_url": base_url,
+                "llm_model": self.local_model,
+                "llm_timeout_seconds": self.local_timeout_seconds,
+            }
+        )
 
     @property
     def max_body_bytes(self) -> int:

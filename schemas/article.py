@@ -33,6 +33,11 @@ class ItemType(StrEnum):
     POSITION = "position"
     PROPOSAL = "proposal"
 
+    @property
+    def list_name(self) -> str:
+        """The name of this type's list in results and in the model's answer: quotes, events, ..."""
+        return f"{self.value}s"
+
 
 ALL_ITEM_TYPES: tuple[ItemType, ...] = tuple(ItemType)
 

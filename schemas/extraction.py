@@ -292,7 +292,10 @@ class Extraction(_Contract):
     id: Annotated[
         str, Field(description="Identifier of this extraction.", examples=["ext_0f8fad5bd9cb469fa1b2"])
     ]
-    created_at: Annotated[dt.datetime, Field(description="When the extraction finished (UTC).")]
+    created_at: Annotated[
+        dt.datetime,
+        Field(description="When the extraction finished (UTC).", examples=["2026-11-22T03:58:12Z"]),
+    ]
     article: Annotated[ArticleInfo, Field(description="The article the facts come from.")]
     types: Annotated[
         list[ItemType],
@@ -330,14 +333,16 @@ class Extraction(_Contract):
 class HealthStatus(_Contract):
     """The process is up."""
 
-    status: Annotated[Literal["ok"], Field(description="Always `ok` when the process answers.")]
+    status: Annotated[
+        Literal["ok"], Field(description="Always `ok` when the process answers.", examples=["ok"])
+    ]
 
 
 class LLMStatus(_Contract):
     """State of the configured LLM endpoint."""
 
-    configured: Annotated[bool, Field(description="Whether an LLM endpoint is configured.")]
-    reachable: Annotated[bool, Field(description="Whether it answered the readiness probe.")]
+    configured: Annotated[bool, Field(description="Whether an LLM endpoint is configured.", examples=[True])]
+    reachable: Annotated[bool, Field(description="Whether it answered the readiness probe.", examples=[True])]
     model: Annotated[
         str | None, Field(description="Model name requests are sent to.", examples=["gpt-4o-mini"])
     ]
@@ -349,5 +354,8 @@ class LLMStatus(_Contract):
 class ReadinessStatus(_Contract):
     """Whether the service can extract right now."""
 
-    status: Annotated[Literal["ready", "not_ready"], Field(description="`ready` when extraction can run.")]
+    status: Annotated[
+        Literal["ready", "not_ready"],
+        Field(description="`ready` when extraction can run.", examples=["ready"]),
+    ]
     llm: Annotated[LLMStatus, Field(description="The LLM endpoint's state.")]

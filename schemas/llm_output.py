@@ -114,11 +114,11 @@ class ModelProposal(_ModelOutput):
     status: Literal["proposed", "under_negotiation", "accepted", "rejected", "withdrawn", "unknown"]
 
 
-_LIST_FIELDS: dict[ItemType, tuple[str, type[_ModelOutput]]] = {
-    ItemType.QUOTE: ("quotes", ModelQuote),
-    ItemType.EVENT: ("events", ModelEvent),
-    ItemType.POSITION: ("positions", ModelPosition),
-    ItemType.PROPOSAL: ("proposals", ModelProposal),
+_ITEM_MODELS: dict[ItemType, type[_ModelOutput]] = {
+    ItemType.QUOTE: ModelQuote,
+    ItemType.EVENT: ModelEvent,
+    ItemType.POSITION: ModelPosition,
+    ItemType.PROPOSAL: ModelProposal,
 }
 
 
@@ -129,14 +129,17 @@ class ArticleFacts(_ModelOutput):
 
     def items(self, item_type: ItemType) -> list[Any]:
         """The model's list for one type, empty when the type was not requested."""
-        return list(getattr(self, _LIST_FIELDS[item_type][0], []))
+        return list(getattr(self, item_type.list_name, []))
 
 
 @cache
 def _facts_model(types: frozenset[ItemType]) -> type[ArticleFacts]:
     fields: dict[str, Any] = {
-        name: (Annotated[list[item_model], advised(maxItems=MAX_ITEMS[name])], ...)  # type: ignore[valid-type]
-        for item_type, (name, item_model) in _LIST_FIELDS.items()
+        item_type.list_name: (
+            Annotated[list[item_model], advised(maxItems=MAX_ITEMS[item_type.list_name])],  # type: ignore[valid-type]
+            ...,
+        )
+        for item_type, item_model in _ITEM_MODELS.items()
         if item_type in types
     }
     return create_model("ArticleFacts", __base__=ArticleFacts, **fields)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import socket
 import threading
 import time
@@ -22,6 +23,10 @@ from api.app import create_app
 from factline.recording import load_article_request
 from factline.settings import Settings
 from schemas import ExtractionRequest
+
+# Tests build their settings explicitly; a developer's FACTLINE_* variables must not leak into them.
+for _name in [name for name in os.environ if name.startswith("FACTLINE_") and name != "FACTLINE_LIVE_TESTS"]:
+    del os.environ[_name]
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTICLES = ROOT / "fixtures" / "articles"
@@ -50,6 +55,7 @@ def make_settings(**overrides: Any) -> Settings:
         "llm_max_retries": 0,
         "llm_max_reasks": 1,
         "llm_timeout_seconds": 5,
+        "local_model": "none",
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
@@ -131,7 +137,7 @@ async def client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
         yield test_client
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
@@ -146,7 +152,7 @@ class LiveServer:
 @pytest.fixture
 def live_server(app: Litestar) -> Iterator[LiveServer]:
     """The app behind a real uvicorn server on a loopback port, stopped after the test."""
-    port = _free_port()
+    port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
     )

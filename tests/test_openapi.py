@@ -49,6 +49,17 @@ def test_every_field_has_a_description(spec: dict[str, Any]) -> None:
     assert missing == []
 
 
+def test_every_scalar_field_has_an_example(spec: dict[str, Any]) -> None:
+    """Object and enum fields point at components that carry their own examples."""
+    missing = [
+        where
+        for name, schema in spec["components"]["schemas"].items()
+        for where, prop in _properties(schema, name)
+        if prop.get("type") in {"string", "integer", "number", "boolean"} and "examples" not in prop
+    ]
+    assert missing == []
+
+
 def test_every_response_schema_is_a_named_component(spec: dict[str, Any]) -> None:
     for path, method, op in _operations(spec):
         for status, response in op["responses"].items():

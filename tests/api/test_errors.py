@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -44,6 +45,14 @@ async def assert_still_serving(client: AsyncTestClient[Litestar], httpx_mock: HT
         (b'{"text": "unterminated', "application/json", 400, "malformed-body", "not valid JSON"),
         (b'{"text": "caf\xe9"}', "application/json", 400, "malformed-body", "not valid UTF-8"),
         (b"caf\xe9 \xff", "text/plain", 400, "malformed-body", "not valid UTF-8"),
+        (b"[" * 100_000 + b"]" * 100_000, "application/json", 400, "malformed-body", "not usable JSON"),
+        (
+            b'{"text": "a", "id": ' + b"9" * 5000 + b"}",
+            "application/json",
+            400,
+            "malformed-body",
+            "not usable JSON",
+        ),
         (b"caf\xe9", "text/plain; charset=x-unknown-9", 415, "unsupported-media-type", "Unknown charset"),
         (b"<article>Hi</article>", "application/xml", 415, "unsupported-media-type", "application/xml"),
         (b"text=hello", "application/x-www-form-urlencoded", 415, "unsupported-media-type", "not supported"),
@@ -246,6 +255,20 @@ async def test_transport_retries_are_the_openai_clients_and_bounded(httpx_mock: 
         response = await client.post("/v1/extractions", json=SHORT.request_json())
     assert response.status_code == 200, response.text
     assert len(httpx_mock.get_requests(url=COMPLETIONS_URL)) == 4  # 2 transport retries, then 1 re-ask
+
+
+async def test_embedded_llm_not_set_up_says_how_to_set_it_up(tmp_path: Path) -> None:
+    app = create_app(
+        make_settings(llm_base_url=None, local_model="smollm2-135m-instruct-q4_1", local_home=tmp_path)
+    )
+    async with AsyncTestClient(app=app) as client:
+        problem = assert_problem(
+            await client.post("/v1/extractions", json={"text": "An article."}), 503, "llm-unavailable"
+        )
+        assert "factline setup-local" in problem["detail"]
+        ready = await client.get("/ready")
+        assert ready.status_code == 503
+        assert "factline setup-local" in ready.json()["llm"]["detail"]
 
 
 async def test_without_an_llm_extraction_is_unavailable_and_says_how_to_configure() -> None:

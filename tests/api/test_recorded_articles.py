@@ -114,5 +114,3 @@ async def test_replays_are_deterministic(
     for result in (first, second):
         del result["id"], result["created_at"]
     assert first == second
-    summary = recording.data["summary"]["items"]
-    assert {kind: len(first[kind]) for kind in summary} == summary
