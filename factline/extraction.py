@@ -8,6 +8,7 @@ found is dropped with a warning saying why.
 from __future__ import annotations
 
 import hashlib
+import re
 import uuid
 from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime
@@ -42,6 +43,9 @@ from schemas import (
 )
 
 ItemT = TypeVar("ItemT", Quote, Event, Position, Proposal)
+
+
+_DAY_RANGE_TAIL = re.compile(r"\s*[-–—]\s*\d{1,2}\b")
 
 
 class FactAssembler:
@@ -120,7 +124,7 @@ class FactAssembler:
     def events(self, facts: ArticleFacts) -> list[Event]:
         events = []
         for label, event, span in self.grounded(facts, ItemType.EVENT):
-            date_text = self._date_text(event.date_text, label)
+            date_text = self._date_text(event.date_text, label, span)
             when = normalise_event_date(date_text, self.published)
             if date_text and when.precision is DatePrecision.UNKNOWN:
                 self.warn(WarningCode.UNRESOLVED_DATE, label, f"“{date_text}” cannot be resolved to a date")
@@ -166,14 +170,23 @@ class FactAssembler:
             for label, proposal, span in self.grounded(facts, ItemType.PROPOSAL)
         ]
 
-    def _date_text(self, date_text: str | None, item: str) -> str | None:
-        """The date as written, only if it is written: a date the model made up resolves to nothing."""
+    def _date_text(self, date_text: str | None, item: str, evidence: Span) -> str | None:
+        """The date as the article writes it, preferably inside the event's evidence, or None.
+
+        A date the model made up resolves to nothing; one it cut short ("December 14" of
+        "December 14–15") is completed from the text.
+        """
         if not date_text or not date_text.strip():
             return None
-        if not self.index.find_all(date_text):
+        hits = self.index.find_all(date_text)
+        if not hits:
             self.warn(WarningCode.UNRESOLVED_DATE, item, f"date “{date_text}” is not in the article; removed")
             return None
-        return date_text.strip()
+        hit = next((h for h in hits if evidence.start <= h.start < evidence.end), hits[0])
+        end = hit.end
+        if tail := _DAY_RANGE_TAIL.match(self.index.text, end):
+            end = tail.end()
+        return self.index.text[hit.start : end]
 
 
 def in_text_order(items: list[ItemT], prefix: str) -> list[ItemT]:

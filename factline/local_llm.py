@@ -205,7 +205,8 @@ class LocalSetup:
             raise RuntimeError("llama-server build failed:\n" + "".join(tail))
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A loopback port nobody listens on right now."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
@@ -222,7 +223,7 @@ async def run_local_server(
     setup: LocalSetup, model: LocalModel, *, context: int, threads: int, startup_timeout: float
 ) -> AsyncIterator[RunningServer]:
     """llama-server on a free loopback port for the duration of the block, then stopped."""
-    port = _free_port()
+    port = free_port()
     command = [
         str(setup.server_binary), "-m", str(setup.model_path(model)), "--alias", model.name,
         "--host", "127.0.0.1", "--port", str(port), "-c", str(context), "-t", str(threads),

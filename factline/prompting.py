@@ -22,7 +22,8 @@ def build_extraction_messages(request: ExtractionRequest) -> list[dict[str, str]
     if len(request.types) < len(ItemType):
         wanted = ", ".join(["actors", *(t.list_name for t in request.types)])
         header.append(f"Extract only: {wanted}.")
-    user = "\n".join([*header, "Article:", request.text])
+    # Surrounding whitespace tells the model nothing; offsets come from grounding against the full text.
+    user = "\n".join([*header, "Article:", request.text.strip()])
     return [
         {"role": "system", "content": extraction_prompt().text},
         {"role": "user", "content": user},

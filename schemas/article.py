@@ -11,6 +11,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    StringConstraints,
     ValidationError,
     ValidatorFunctionWrapHandler,
     field_validator,
@@ -23,6 +24,10 @@ ARTICLE_TEXT_EXAMPLE = (
 
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+# Metadata is trimmed; the text never is: every offset in a result indexes it exactly as sent.
+Stripped = Annotated[str, StringConstraints(strip_whitespace=True)]
 
 
 class ItemType(StrEnum):
@@ -45,10 +50,10 @@ ALL_ITEM_TYPES: tuple[ItemType, ...] = tuple(ItemType)
 class ArticleMetadata(BaseModel):
     """Optional facts about an article that the client knows and the text may not say."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid")
 
     id: Annotated[
-        str | None,
+        Stripped | None,
         Field(
             max_length=256,
             description="The caller's own identifier for the article, echoed back unchanged.",
@@ -56,11 +61,11 @@ class ArticleMetadata(BaseModel):
         ),
     ] = None
     title: Annotated[
-        str | None,
+        Stripped | None,
         Field(max_length=1000, description="Headline of the article.", examples=["Pistorius rebukes EU"]),
     ] = None
     url: Annotated[
-        str | None,
+        Stripped | None,
         Field(
             max_length=2048,
             description="Where the article was published. Recorded only; factline never fetches it.",
@@ -68,7 +73,7 @@ class ArticleMetadata(BaseModel):
         ),
     ] = None
     source: Annotated[
-        str | None,
+        Stripped | None,
         Field(max_length=256, description="Publisher or outlet name.", examples=["DW"]),
     ] = None
     published_at: Annotated[
@@ -82,7 +87,7 @@ class ArticleMetadata(BaseModel):
         ),
     ] = None
     language: Annotated[
-        str | None,
+        Stripped | None,
         Field(
             min_length=2,
             max_length=35,

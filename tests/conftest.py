@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -20,6 +19,7 @@ from litestar.testing import AsyncTestClient
 from pytest_httpx import HTTPXMock
 
 from api.app import create_app
+from factline.local_llm import free_port
 from factline.recording import load_article_request
 from factline.settings import Settings
 from schemas import ExtractionRequest
@@ -135,12 +135,6 @@ def app(settings: Settings) -> Litestar:
 async def client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
     async with AsyncTestClient(app=app) as test_client:
         yield test_client
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass(frozen=True)

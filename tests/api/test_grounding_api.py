@@ -140,3 +140,23 @@ async def test_usage_and_provenance_are_reported(
     assert result["article"]["characters"] == len(TEXT)
     assert result["article"]["published_at"] == "2025-12-15"
     assert result["id"].startswith("ext_")
+
+
+async def test_offsets_index_the_text_exactly_as_sent_whitespace_included(
+    client: AsyncTestClient[Litestar], httpx_mock: HTTPXMock
+) -> None:
+    FIXTURE.replay(httpx_mock)
+    sent = "\n\n  " + TEXT + "\n"
+    response = await client.post(
+        "/v1/extractions?published_at=2025-12-15",
+        content=sent.encode("utf-16"),
+        headers={"content-type": "text/plain; charset=utf-16"},
+    )
+    assert response.status_code == 200, response.text
+    result = response.json()
+    assert result["article"]["characters"] == len(sent)
+    spans = all_spans(result)
+    assert spans
+    for span in spans:
+        assert sent[span["start"] : span["end"]] == span["text"]
+    assert result["quotes"][0]["evidence"][0]["start"] == sent.index("a step forward")

@@ -17,9 +17,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from factline.local_llm import SMOLLM2_135M, LocalSetup
+from factline.local_llm import SMOLLM2_135M, LocalSetup, free_port
 from factline.settings import Settings
-from tests.conftest import ARTICLES, ROOT, free_port
+from tests.conftest import ARTICLES, ROOT
 
 pytestmark = pytest.mark.live
 

@@ -1,0 +1,54 @@
+"""Assembly of a model answer into a result, without HTTP: the rules that need no LLM to check."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from factline.extraction import assemble_extraction
+from schemas import ExtractionRequest, Usage, facts_model_for
+
+TEXT = "Talks on December 14–15 in Berlin ended. On Monday, Kallas spoke."
+NO_USAGE = Usage(prompt_tokens=0, completion_tokens=0, total_tokens=0, llm_calls=1)
+
+
+def assemble(events: list[dict[str, Any]], published_at: str | None = "2025-12-17") -> dict[str, Any]:
+    request = ExtractionRequest(text=TEXT, published_at=published_at, types=["event"])  # type: ignore[arg-type]
+    facts = facts_model_for(request.types).model_validate(
+        {
+            "actors": [{"name": "Kaja Kallas", "kind": "person", "roles": [], "mentions": ["Kallas"]}],
+            "events": events,
+        }
+    )
+    result = assemble_extraction(
+        request, facts, usage=NO_USAGE, model="m", prompt_version="v", fuzzy_threshold=90
+    )
+    return result.model_dump(mode="json")
+
+
+def event(excerpt: str, date_text: str | None) -> dict[str, Any]:
+    return {"summary": "s", "excerpt": excerpt, "date_text": date_text, "location": None, "participants": []}
+
+
+def test_a_date_range_the_model_cut_short_is_completed_from_the_text() -> None:
+    [talks] = assemble([event("Talks on December 14–15 in Berlin ended", "December 14")])["events"]
+    assert talks["date_text"] == "December 14–15"
+    assert (talks["date"], talks["date_end"]) == ("2025-12-14", "2025-12-15")
+
+
+def test_date_text_is_the_articles_own_writing() -> None:
+    [monday] = assemble([event("Kallas spoke", "on monday")])["events"]
+    assert monday["date_text"] == "On Monday"
+    assert monday["date"] == "2025-12-15"
+
+
+def test_the_string_null_from_a_small_model_is_no_date() -> None:
+    result = assemble([event("Kallas spoke", "null")])
+    assert result["events"][0]["date_text"] is None
+    assert result["warnings"] == []
+
+
+def test_without_publication_date_a_relative_date_is_kept_as_text_but_not_resolved() -> None:
+    result = assemble([event("Kallas spoke", "On Monday")], published_at=None)
+    assert result["events"][0]["date"] is None
+    assert result["events"][0]["date_text"] == "On Monday"
+    assert [w["code"] for w in result["warnings"]] == ["unresolved_date"]
