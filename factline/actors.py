@@ -47,9 +47,10 @@ class _Entry:
     roles: list[str] = field(default_factory=list)
     names: list[str] = field(default_factory=list)
 
-    @property
-    def keys(self) -> set[str]:
-        return {actor_key(name) for name in self.names} - {""}
+    keys: set[str] = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        self.keys = {actor_key(name) for name in self.names} - {""}
 
     def absorb(self, other: _Entry) -> None:
         """Merge another entry for the same actor; a title in front of the name becomes a role."""
@@ -66,6 +67,7 @@ class _Entry:
             self.kind = other.kind
         self.roles.extend(role for role in other.roles if role not in self.roles)
         self.names.extend(name for name in other.names if name not in self.names)
+        self.keys |= other.keys
 
 
 class ActorDirectory:

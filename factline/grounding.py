@@ -7,8 +7,10 @@ then fuzzy (rapidfuzz alignment above a threshold, widened to whole words).
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
+from functools import cache, cached_property
 
 from rapidfuzz import fuzz
 
@@ -18,6 +20,7 @@ _QUOTE_FOLD = dict.fromkeys(map(ord, "“”„‟«»″〝〞＂"), '"') | dic
 _DASH_FOLD = dict.fromkeys(map(ord, "‐‑‒–—―−﹘﹣－"), "-")
 _FOLD_TABLE = str.maketrans(_QUOTE_FOLD | _DASH_FOLD)
 _QUOTE_MARKS = "\"'“”„‟«»‘’‚‛‹›"
+_RUNS = re.compile(r"\s+|\S+")
 # Below this length an approximate match says little about where the excerpt came from.
 FUZZY_MIN_CHARS = 20
 
@@ -30,14 +33,21 @@ class Located:
     score: float
 
 
+@cache
 def _fold_char(char: str) -> str:
     folded = unicodedata.normalize("NFKC", char.translate(_FOLD_TABLE)).casefold()
     return folded.translate(_FOLD_TABLE)
 
 
+def _fold_word(word: str) -> str:
+    if word.isascii():  # the common case: case and quote folding keep every character one character
+        return word.lower().translate(_FOLD_TABLE)
+    return "".join(map(_fold_char, word))
+
+
 def fold(text: str) -> str:
     """The normalised form both the article and excerpts are compared in."""
-    return "".join(" " if c.isspace() else _fold_char(c) for c in " ".join(text.split()))
+    return " ".join(_fold_word(word) for word in text.split())
 
 
 def strip_quote_marks(excerpt: str) -> str:
@@ -58,32 +68,52 @@ class Claims:
         self._spans.append((hit.start, hit.end))
 
 
+@dataclass(frozen=True)
+class _FoldedView:
+    """The folded text, and for each of its characters the span of the original it came from."""
+
+    text: str
+    starts: list[int]
+    ends: list[int]
+
+
+def _folded_view(text: str) -> _FoldedView:
+    pieces: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    for run in _RUNS.finditer(text):
+        begin, end = run.span()
+        chunk = run.group()
+        if chunk[0].isspace():
+            pieces.append(" ")
+            starts.append(begin)
+            ends.append(end)
+        elif chunk.isascii():
+            pieces.append(_fold_word(chunk))
+            starts.extend(range(begin, end))
+            ends.extend(range(begin + 1, end + 1))
+        else:
+            for offset, char in enumerate(chunk, start=begin):
+                piece = _fold_char(char)
+                pieces.append(piece)
+                starts.extend([offset] * len(piece))
+                ends.extend([offset + 1] * len(piece))
+    return _FoldedView("".join(pieces), starts, ends)
+
+
 class ArticleIndex:
-    """An article prepared once for many excerpt searches: its folded form and an offset map back."""
+    """An article prepared for many excerpt searches; its folded form is built on the first inexact one."""
 
     def __init__(self, text: str) -> None:
         self.text = text
-        folded: list[str] = []
-        starts: list[int] = []
-        ends: list[int] = []
-        previous_space = False
-        for index, char in enumerate(text):
-            if char.isspace():
-                if previous_space:
-                    ends[-1] = index + 1
-                    continue
-                previous_space = True
-                piece = " "
-            else:
-                previous_space = False
-                piece = _fold_char(char)
-            for folded_char in piece:
-                folded.append(folded_char)
-                starts.append(index)
-                ends.append(index + 1)
-        self.folded = "".join(folded)
-        self._starts = starts
-        self._ends = ends
+
+    @cached_property
+    def _view(self) -> _FoldedView:
+        return _folded_view(self.text)
+
+    @property
+    def folded(self) -> str:
+        return self._view.text
 
     def span(self, located: Located) -> Span:
         return Span(
@@ -105,9 +135,10 @@ class ArticleIndex:
         ]
         if not exact:
             folded_needle = fold(needle)
+            view = self._view
             exact = [
-                Located(self._starts[i], self._ends[i + len(folded_needle) - 1], MatchKind.NORMALIZED, 100.0)
-                for i in _occurrences(self.folded, folded_needle)
+                Located(view.starts[i], view.ends[i + len(folded_needle) - 1], MatchKind.NORMALIZED, 100.0)
+                for i in _occurrences(view.text, folded_needle)
             ]
         if whole_words:
             exact = [hit for hit in exact if self._on_word_boundaries(hit.start, hit.end)]
@@ -132,7 +163,7 @@ class ArticleIndex:
         if best is None or best[0] < threshold:
             return None
         score, start, end = best
-        return Located(self._starts[start], self._ends[end - 1], MatchKind.FUZZY, round(score, 1))
+        return Located(self._view.starts[start], self._view.ends[end - 1], MatchKind.FUZZY, round(score, 1))
 
     def _word_starts(self, low: int, high: int) -> list[int]:
         text = self.folded

@@ -11,7 +11,8 @@ import asyncio
 import time
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from functools import cache
+from typing import Any, TypeVar, cast
 
 import httpx
 import instructor
@@ -80,6 +81,12 @@ def _record_parse_error(error: Exception, **_: Any) -> None:
         log.errors.append(str(error)[:500])
 
 
+@cache
+def _prepared(response_model: type[ModelT]) -> type[ModelT]:
+    """instructor wraps a plain model anew on every call and regenerates its JSON schema; once is enough."""
+    return cast(type[ModelT], instructor.response_schema(response_model))
+
+
 class LLMClient:
     """Structured completions against the configured endpoint, bounded in concurrency."""
 
@@ -133,7 +140,7 @@ class LLMClient:
                 return await self._instructor.chat.completions.create(
                     model=self.model,
                     messages=messages,  # type: ignore[arg-type]
-                    response_model=response_model,
+                    response_model=_prepared(response_model),
                     max_retries=self.settings.llm_max_reasks,
                     temperature=self.settings.llm_temperature,
                     max_tokens=self.settings.llm_max_output_tokens,

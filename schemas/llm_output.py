@@ -7,6 +7,7 @@ model with every request, so they are terse.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from functools import cache
 from typing import Annotated, Any, Literal
@@ -114,6 +115,8 @@ class ModelProposal(_ModelOutput):
     status: Literal["proposed", "under_negotiation", "accepted", "rejected", "withdrawn", "unknown"]
 
 
+_SCHEMAS: dict[tuple[Any, ...], str] = {}
+
 _ITEM_MODELS: dict[ItemType, type[_ModelOutput]] = {
     ItemType.QUOTE: ModelQuote,
     ItemType.EVENT: ModelEvent,
@@ -126,6 +129,14 @@ class ArticleFacts(_ModelOutput):
     """The model's answer. Subclasses carry only the lists that were asked for."""
 
     actors: Annotated[list[ModelActor], advised(maxItems=MAX_ITEMS["actors"])]
+
+    @classmethod
+    def model_json_schema(cls, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        """Generated once per selection of types (instructor asks for it on every call); copied each time."""
+        key = (cls, args, tuple(sorted(kwargs.items())))
+        if key not in _SCHEMAS:
+            _SCHEMAS[key] = json.dumps(super().model_json_schema(*args, **kwargs))
+        return dict(json.loads(_SCHEMAS[key]))
 
     def items(self, item_type: ItemType) -> list[Any]:
         """The model's list for one type, empty when the type was not requested."""

@@ -1,0 +1,128 @@
+"""A fake OpenAI-compatible chat-completions server, in its own process, for benchmarks and fault tests.
+
+It answers `POST /v1/chat/completions` after a configurable latency with a schema-valid extraction
+built from the article in the request: quoted passages become quotes, sentences become events and
+positions, capitalised names become actors. Everything it returns is copied from the article, so
+the service's grounding does real work on it. `GET /v1/models` answers for readiness probes.
+
+    python -m tests.fakes.fake_llm --port 8090 --latency-ms 1000
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import re
+import time
+from typing import Any
+
+import uvicorn
+
+_QUOTED = re.compile(r"[“\"]([^”\"]{12,300})[”\"]")
+_SENTENCE = re.compile(r"[^.!?\n]{30,240}[.!?]")
+_NAME = re.compile(r"\b([A-Z][a-z]+(?: [A-Z][a-z]+)+)\b")
+
+
+def _article(messages: list[dict[str, Any]]) -> str:
+    user = next((m["content"] for m in messages if m["role"] == "user"), "")
+    return str(user).split("Article:\n", 1)[-1]
+
+
+def synthetic_facts(article: str, lists: list[str]) -> dict[str, Any]:
+    """An answer a diligent model could give: every string is copied from the article."""
+    names = list(dict.fromkeys(_NAME.findall(article)))[:15]
+    speaker = names[0] if names else None
+    sentences = [s.strip() for s in _SENTENCE.findall(article)]
+    facts: dict[str, Any] = {
+        "actors": [{"name": n, "kind": "person", "roles": [], "mentions": [n.split()[-1]]} for n in names]
+    }
+    if "quotes" in lists:
+        facts["quotes"] = [
+            {"text": q, "speaker": speaker, "kind": "direct", "verb": "said", "topic": None}
+            for q in _QUOTED.findall(article)[:15]
+        ]
+    if "events" in lists:
+        facts["events"] = [
+            {"summary": s[:60], "excerpt": s, "date_text": None, "location": None, "participants": names[:1]}
+            for s in sentences[:12]
+        ]
+    if "positions" in lists:
+        facts["positions"] = [
+            {"holder": speaker, "topic": "the war", "stance": "neutral", "summary": s[:60], "excerpt": s}
+            for s in sentences[12:22]
+            if speaker
+        ]
+    if "proposals" in lists:
+        facts["proposals"] = [
+            {"summary": s[:60], "excerpt": s, "proposers": names[:1], "supporters": [], "opponents": [],
+             "status": "proposed"}
+            for s in sentences[22:30]
+        ]  # fmt: skip
+    return facts
+
+
+def completion(request: dict[str, Any]) -> dict[str, Any]:
+    schema = request.get("response_format", {}).get("json_schema", {}).get("schema", {})
+    lists = [name for name in schema.get("properties", {}) if name != "actors"]
+    content = json.dumps(synthetic_facts(_article(request.get("messages", [])), lists), ensure_ascii=False)
+    prompt_tokens = len(json.dumps(request.get("messages", []))) // 4
+    completion_tokens = len(content) // 4
+    return {
+        "id": "chatcmpl-fake",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": request.get("model", "fake"),
+        "choices": [
+            {"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}
+        ],
+        "usage": {
+            "prompt_tokens": prompt_tokens,
+            "completion_tokens": completion_tokens,
+            "total_tokens": prompt_tokens + completion_tokens,
+        },
+    }
+
+
+class FakeLLM:
+    """A bare ASGI app: no framework, so the fake costs as little CPU as possible under load."""
+
+    def __init__(self, latency_s: float) -> None:
+        self.latency_s = latency_s
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        body = b""
+        more = True
+        while more:
+            message = await receive()
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+        if scope["path"].endswith("/chat/completions"):
+            started = time.perf_counter()
+            payload = json.dumps(completion(json.loads(body))).encode()
+            await asyncio.sleep(max(0.0, self.latency_s - (time.perf_counter() - started)))
+            status = 200
+        elif scope["path"].endswith("/models"):
+            payload, status = b'{"object":"list","data":[{"id":"fake","object":"model"}]}', 200
+        else:
+            payload, status = b'{"error":{"message":"not found"}}', 404
+        await send({"type": "http.response.start", "status": status,
+                    "headers": [(b"content-type", b"application/json")]})  # fmt: skip
+        await send({"type": "http.response.body", "body": payload})
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--latency-ms", type=float, default=0.0)
+    args = parser.parse_args()
+    uvicorn.run(
+        FakeLLM(args.latency_ms / 1000), host="127.0.0.1", port=args.port, log_level="warning",
+        access_log=False, loop="uvloop", http="httptools",
+    )  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
