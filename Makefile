@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: install run test lint typecheck openapi record clean
+.PHONY: install run test lint typecheck openapi record bench clean
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,10 @@ openapi: install
 #   FACTLINE_LLM_BASE_URL=http://127.0.0.1:8080/v1 FACTLINE_LLM_MODEL=name make record
 record: install
 	$(BIN)/factline record fixtures/articles/*.txt $(if $(MODEL_SHA256),--model-sha256 $(MODEL_SHA256))
+
+# Overhead, throughput, CPU per phase and tokens, against real processes on loopback: writes BENCHMARKS.md.
+bench: install
+	$(BIN)/python -m bench.run
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,427 @@
+"""`make bench`: factline's overhead, throughput, CPU per phase and token cost, written to BENCHMARKS.md.
+
+The service and a fake OpenAI-compatible server (tests/fakes/fake_llm.py) run as real processes on
+loopback; the fake answers after a fixed latency, so what remains of a request's time is factline's.
+Every figure is the median of several runs, with the spread (min-max) of those runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTICLES = ROOT / "fixtures" / "articles"
+BIN = Path(sys.executable).parent
+sys.path.insert(0, str(ROOT))
+
+from factline.local_llm import QWEN_CODER_1_5B, LocalSetup, free_port, run_local_server  # noqa: E402
+from factline.settings import Settings  # noqa: E402
+
+
+def article_4k() -> str:
+    return (ARTICLES / "000_38688fb7183b1fa4.txt").read_text("utf-8")
+
+
+def article_40k() -> str:
+    """The five sample articles, twice, each under a date line: a long article of about 40 KB."""
+    texts = [p.read_text("utf-8") for p in sorted(ARTICLES.glob("*.txt"))]
+    return "\n\n".join(f"Dateline {n}.\n{text}" for n, text in enumerate(texts * 2, start=1))
+
+
+def body(text: str) -> bytes:
+    return json.dumps({"text": text, "published_at": "2025-12-15"}).encode()
+
+
+def wait_ready(url: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"{url} did not answer")
+
+
+@contextmanager
+def process(command: list[str], ready_url: str, env: dict[str, str] | None = None) -> Iterator[None]:
+    proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_ready(ready_url)
+        yield
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+@contextmanager
+def fake_llm(latency_ms: float) -> Iterator[str]:
+    port = free_port()
+    command = [
+        sys.executable,
+        "-m",
+        "tests.fakes.fake_llm",
+        "--port",
+        str(port),
+        "--latency-ms",
+        str(latency_ms),
+    ]
+    with process(command, f"http://127.0.0.1:{port}/v1/models"):
+        yield f"http://127.0.0.1:{port}/v1"
+
+
+@contextmanager
+def service(llm_url: str, workers: int = 1) -> Iterator[str]:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FACTLINE_")}
+    env |= {
+        "FACTLINE_LLM_BASE_URL": llm_url,
+        "FACTLINE_LLM_MODEL": "fake",
+        "FACTLINE_LLM_MAX_RETRIES": "0",
+        "FACTLINE_LOG_LEVEL": "WARNING",
+        "FACTLINE_LLM_MAX_CONCURRENCY": "64",
+    }
+    command = [
+        str(BIN / "uvicorn"),
+        "api.app:app",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--no-access-log",
+        "--log-level",
+        "warning",
+    ]
+    with process(command, f"http://127.0.0.1:{port}/health", env):
+        yield f"http://127.0.0.1:{port}"
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
+
+
+def summary(runs: list[float], unit: str, digits: int = 1) -> str:
+    return f"{statistics.median(runs):.{digits}f} {unit} ({min(runs):.{digits}f}–{max(runs):.{digits}f})"
+
+
+def measure_overhead(latency_ms: float, runs: int, requests: int) -> dict[str, Any]:
+    """Latency of POST /v1/extractions minus the fake LLM's latency, per article size."""
+    results: dict[str, Any] = {}
+    with fake_llm(latency_ms) as llm_url, service(llm_url) as base, httpx.Client(timeout=60) as client:
+        for name, text in (("4 KB", article_4k()), ("40 KB", article_40k())):
+            payload = body(text)
+            headers = {"content-type": "application/json"}
+            client.post(f"{base}/v1/extractions", content=payload, headers=headers).raise_for_status()
+            p50s, p99s = [], []
+            for _ in range(runs):
+                samples = []
+                for _ in range(requests):
+                    started = time.perf_counter()
+                    client.post(f"{base}/v1/extractions", content=payload, headers=headers).raise_for_status()
+                    samples.append((time.perf_counter() - started) * 1000 - latency_ms)
+                p50s.append(percentile(samples, 50))
+                p99s.append(percentile(samples, 99))
+            results[name] = {"chars": len(text), "p50_ms": p50s, "p99_ms": p99s}
+    return results
+
+
+def wrk_requests_per_second(url: str, payload: bytes, seconds: int, connections: int) -> float:
+    script = ROOT / "bench" / ".post.lua"
+    data = ROOT / "bench" / ".body.json"
+    data.write_bytes(payload)
+    script.write_text(
+        'wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n'
+        f'local f = io.open("{data}", "r")\nwrk.body = f:read("*all")\nf:close()\n'
+    )
+    try:
+        out = subprocess.run(
+            ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "-s", str(script), url],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    finally:
+        script.unlink()
+        data.unlink()
+    if "Non-2xx" in out:
+        raise RuntimeError(f"errors under load:\n{out}")
+    return float(next(line for line in out.splitlines() if line.startswith("Requests/sec")).split()[1])
+
+
+async def _python_load(url: str, payload: bytes, seconds: int, connections: int) -> float:
+    done = 0
+    deadline = time.monotonic() + seconds
+    limits = httpx.Limits(max_connections=connections)
+    async with httpx.AsyncClient(limits=limits, timeout=30) as client:
+
+        async def worker() -> None:
+            nonlocal done
+            while time.monotonic() < deadline:
+                response = await client.post(
+                    url, content=payload, headers={"content-type": "application/json"}
+                )
+                response.raise_for_status()
+                done += 1
+
+        await asyncio.gather(*(worker() for _ in range(connections)))
+    return done / seconds
+
+
+def measure_throughput(runs: int, seconds: int, workers: int) -> tuple[list[float], str]:
+    load = "wrk" if shutil.which("wrk") else "python-httpx"
+    rates = []
+    with fake_llm(0) as llm_url, service(llm_url, workers) as base:
+        url = f"{base}/v1/extractions"
+        payload = body(article_4k())
+        for _ in range(runs):
+            if load == "wrk":
+                rates.append(wrk_requests_per_second(url, payload, seconds, 32))
+            else:
+                rates.append(asyncio.run(_python_load(url, payload, seconds, 32)))
+    return rates, load
+
+
+def measure_phases(iterations: int) -> dict[str, float]:
+    """CPU time per extraction by phase, each phase timed on its own with the same inputs."""
+    from litestar.serialization import encode_json
+
+    from factline.extraction import Extractor, assemble_extraction
+    from factline.llm import CallLog, LLMClient
+    from factline.prompting import build_extraction_messages
+    from schemas import ExtractionRequest, Usage, facts_model_for
+    from tests.fakes.fake_llm import completion
+
+    payload = body(article_4k())
+    request = ExtractionRequest.model_validate(json.loads(payload))
+    messages = build_extraction_messages(request)
+    model = facts_model_for(request.types)
+    answer = completion(
+        {"messages": messages, "response_format": {"json_schema": {"schema": model.model_json_schema()}}}
+    )
+    response_bytes = json.dumps(answer).encode()
+    content = answer["choices"][0]["message"]["content"]
+    settings = Settings(_env_file=None, llm_base_url="http://fake/v1", llm_model="fake", local_model="none")  # type: ignore[call-arg]
+    transport = httpx.MockTransport(lambda _: httpx.Response(200, content=response_bytes))
+    llm = LLMClient(settings, http_client=httpx.AsyncClient(transport=transport))
+    facts = model.model_validate_json(content)
+    usage = Usage(prompt_tokens=1, completion_tokens=1, total_tokens=2, llm_calls=1)
+    result = asyncio.run(Extractor(llm, settings).extract(request))
+
+    def cpu_ms(work: Callable[[], object]) -> float:
+        work()
+        started = time.process_time()
+        for _ in range(iterations):
+            work()
+        return (time.process_time() - started) * 1000 / iterations
+
+    async def llm_calls() -> float:
+        await llm.complete(messages, model, CallLog())
+        started = time.process_time()
+        for _ in range(iterations):
+            await llm.complete(messages, model, CallLog())
+        return (time.process_time() - started) * 1000 / iterations
+
+    validation = cpu_ms(lambda: model.model_validate_json(content))
+    return {
+        "request parsing (JSON + ExtractionRequest)": cpu_ms(
+            lambda: ExtractionRequest.model_validate(json.loads(payload))
+        ),
+        "prompt building": cpu_ms(lambda: build_extraction_messages(request)),
+        "LLM client (openai + instructor, HTTP mocked)": asyncio.run(llm_calls()) - validation,
+        "validation of the model's answer": validation,
+        "grounding and assembly": cpu_ms(
+            lambda: assemble_extraction(
+                request, facts, usage=usage, model="fake", prompt_version="v", fuzzy_threshold=90
+            )
+        ),
+        "serialisation of the result": cpu_ms(lambda: encode_json(result.model_dump(mode="json"))),
+    }
+
+
+def measure_tokens() -> dict[str, Any] | None:
+    """Prompt and schema tokens against the article's own, with the embedded Qwen model's tokenizer."""
+    from factline.prompting import build_extraction_messages
+    from schemas import ExtractionRequest, facts_model_for
+
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    setup = LocalSetup(settings.local_home, progress=lambda _: None)
+    if not setup.is_ready(QWEN_CODER_1_5B):
+        return None
+
+    async def count() -> dict[str, Any]:
+        async with run_local_server(
+            setup, QWEN_CODER_1_5B, context=4096, threads=2, startup_timeout=120
+        ) as srv:
+            base = srv.base_url.removesuffix("/v1")
+            async with httpx.AsyncClient(timeout=60) as client:
+
+                async def tokens(text: str) -> int:
+                    response = await client.post(f"{base}/tokenize", json={"content": text})
+                    return len(response.json()["tokens"])
+
+                rows = []
+                for path in sorted(ARTICLES.glob("*.txt")):
+                    request = ExtractionRequest(text=path.read_text("utf-8"), published_at="2025-12-15")
+                    messages = build_extraction_messages(request)
+                    prompt = (await client.post(f"{base}/apply-template", json={"messages": messages})).json()
+                    schema = json.dumps(
+                        facts_model_for(request.types).model_json_schema(), separators=(",", ":")
+                    )
+                    rows.append(
+                        {
+                            "article": path.stem,
+                            "article_tokens": await tokens(request.text),
+                            "prompt_tokens": await tokens(prompt["prompt"]),
+                            "schema_tokens": await tokens(schema),
+                        }
+                    )
+                return {"rows": rows}
+
+    return asyncio.run(count())
+
+
+def completion_per_item() -> list[dict[str, Any]]:
+    rows = []
+    for path in sorted((ROOT / "fixtures" / "llm").glob("*.json")):
+        fixture = json.loads(path.read_text("utf-8"))
+        answer = json.loads(fixture["exchanges"][-1]["response"]["json"]["choices"][0]["message"]["content"])
+        items = sum(len(answer.get(k, [])) for k in ("actors", "quotes", "events", "positions", "proposals"))
+        tokens = fixture["summary"]["usage"]["completion_tokens"]
+        rows.append({"article": path.stem, "completion_tokens": tokens, "items": items})
+    return rows
+
+
+def machine() -> str:
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+    ).stdout
+    dirty = subprocess.run(["git", "status", "--porcelain"], cwd=ROOT, capture_output=True, text=True).stdout
+    return (
+        f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"commit {commit.strip()}{' (with uncommitted changes)' if dirty.strip() else ''}, "
+        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--output", default=str(ROOT / "BENCHMARKS.md"))
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+
+    print("overhead (fake LLM answering after 1 s)...", flush=True)
+    overhead = measure_overhead(1000, args.runs, 15)
+    print("throughput (instant fake LLM)...", flush=True)
+    throughput = {workers: measure_throughput(args.runs, 10, workers) for workers in (1, 2)}
+    print("CPU per phase...", flush=True)
+    phases = measure_phases(200)
+    print("tokens...", flush=True)
+    tokens = measure_tokens()
+    per_item = completion_per_item()
+
+    lines = ["# Benchmarks", "", f"Measured on {machine()}. Produced by `make bench` (`bench/run.py`).", ""]
+    lines += [
+        "## Overhead",
+        "",
+        "`POST /v1/extractions` latency minus the fake LLM's 1 s, sequential requests over keep-alive, "
+        f"{args.runs} runs of 15. Median of the runs' percentiles (min–max across runs).",
+        "",
+        "| article | p50 overhead | p99 overhead | p50 as share of a 1 s LLM call |",
+        "|---|---|---|---|",
+    ]
+    for name, row in overhead.items():
+        lines.append(
+            f"| {name} ({row['chars']} chars) | {summary(row['p50_ms'], 'ms')} | "
+            f"{summary(row['p99_ms'], 'ms')} | {statistics.median(row['p50_ms']) / 10:.2f} % |"
+        )
+    lines += [
+        "",
+        "## Throughput",
+        "",
+        "Extractions per second of the 4 KB article with an instant fake LLM, 32 concurrent connections, "
+        f"{args.runs} runs of 10 s; load generator, fake LLM and service share the machine's cores.",
+        "",
+        "| uvicorn workers | extractions/s | load generator |",
+        "|---|---|---|",
+    ]
+    for workers, (rates, load) in throughput.items():
+        lines.append(f"| {workers} | {summary(rates, '/s')} | {load} |")
+    lines += [
+        "",
+        "## CPU per extraction, by phase",
+        "",
+        "CPU time (process_time) per 4 KB extraction, each phase run 200 times on the same inputs; the LLM "
+        "call goes through the real openai + instructor stack over a mocked HTTP transport.",
+        "",
+        "| phase | CPU ms |",
+        "|---|---|",
+    ]
+    lines += [f"| {phase} | {ms:.2f} |" for phase, ms in phases.items()]
+    lines.append(f"| **total** | **{sum(phases.values()):.2f}** |")
+    lines += ["", "## Tokens", ""]
+    if tokens is None:
+        lines.append(
+            "Not measured: the embedded Qwen model (its tokenizer) is not set up (`factline setup-local`)."
+        )
+    else:
+        lines += [
+            "Counted with the embedded Qwen2.5-Coder tokenizer (llama-server `/tokenize`). `prompt` is the "
+            "chat-templated messages; `schema` is the JSON schema, which OpenAI counts as prompt and "
+            "llama.cpp turns into a grammar instead.",
+            "",
+            "| article | article tokens | prompt tokens | schema tokens | prompt + schema − article |",
+            "|---|---|---|---|---|",
+        ]
+        for row in tokens["rows"]:
+            extra = row["prompt_tokens"] + row["schema_tokens"] - row["article_tokens"]
+            lines.append(
+                f"| `{row['article']}` | {row['article_tokens']} | {row['prompt_tokens']} | "
+                f"{row['schema_tokens']} | {extra} |"
+            )
+    lines += [
+        "",
+        "Completion tokens per item the model returned, from the recorded exchanges "
+        "(Qwen2.5-Coder-1.5B, all four types):",
+        "",
+        "| article | completion tokens | items | tokens per item |",
+        "|---|---|---|---|",
+    ]
+    for row in per_item:
+        lines.append(
+            f"| `{row['article']}` | {row['completion_tokens']} | {row['items']} | "
+            f"{row['completion_tokens'] / max(row['items'], 1):.0f} |"
+        )
+    Path(args.output).write_text("\n".join(lines) + "\n", "utf-8")
+    print(f"wrote {args.output}")
+
+
+if __name__ == "__main__":
+    main()
