@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 
 from litestar import Litestar
+from litestar.logging import LoggingConfig
 
 from api.extractions import ExtractionController
 from api.health import HealthController
@@ -59,7 +60,6 @@ async def _llm_settings(settings: Settings, stack: AsyncExitStack) -> tuple[Sett
 
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or get_settings()
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
 
     @asynccontextmanager
     async def llm_client(app: Litestar) -> AsyncIterator[None]:
@@ -77,6 +77,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
         exception_handlers=exception_handlers(),
         openapi_config=openapi_config(),
         request_max_body_size=settings.max_body_bytes,
+        logging_config=LoggingConfig(
+            root={"level": settings.log_level, "handlers": ["queue_listener"]},
+            # One line per LLM call from httpx is noise, and costs time on every request.
+            loggers={"httpx": {"level": "WARNING"}, "httpcore": {"level": "WARNING"}},
+            log_exceptions="debug",
+        ),
         debug=False,
     )
 
