@@ -104,12 +104,11 @@ class BatchWorkers:
             await self.store.release(item.id, owner, delay)
             return
         except Exception as error:
-            if not isinstance(error, asyncio.CancelledError):
-                await self.store.finish(item, owner, problem=self.describe(error))
-                return
-            raise
+            await self.store.finish(item, owner, problem=self.describe(error))
+            return
         finally:
             heartbeat.cancel()
+            await asyncio.wait({heartbeat})  # no renewal may run after the outcome is written
         if not await self.store.finish(item, owner, extraction=extraction):
             logger.warning(
                 "item %s was taken back (lease lost or batch cancelled); result discarded", item.id
