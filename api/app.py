@@ -9,10 +9,15 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from litestar import Litestar
 from litestar.logging import LoggingConfig
 
+from api.batches import BatchController
 from api.extractions import ExtractionController
 from api.health import HealthController
-from api.openapi import openapi_config
-from api.problems import exception_handlers
+from api.openapi import drop_generic_validation_responses, openapi_config
+from api.problems import exception_handlers, problem_for
+from factline.batch_store import BatchStore
+from factline.batch_workers import BatchWorkers
+from factline.cache import CachingExtractor
+from factline.database import create_engine, sessions, upgrade_to_head
 from factline.extraction import Extractor
 from factline.llm import LLMClient
 from factline.local_llm import LOCAL_MODELS, LocalSetup, run_local_server
@@ -62,18 +67,36 @@ def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or get_settings()
 
     @asynccontextmanager
-    async def llm_client(app: Litestar) -> AsyncIterator[None]:
-        """One LLM client (and its connection pool, and the embedded server if used) for the process."""
+    async def services(app: Litestar) -> AsyncIterator[None]:
+        """For the process: one LLM client (and the embedded server if used), the database, the workers."""
         async with AsyncExitStack() as stack:
             effective, unavailable_reason = await _llm_settings(settings, stack)
             llm = LLMClient(effective, unavailable_reason=unavailable_reason)
             stack.push_async_callback(llm.aclose)
-            app.state.extractor = Extractor(llm, effective)
+            engine = create_engine(settings.database_url)
+            stack.push_async_callback(engine.dispose)
+            await upgrade_to_head(engine)
+            extractor = CachingExtractor(Extractor(llm, effective), sessions(engine))
+            store = BatchStore(sessions(engine), settings.batch_lease_seconds)
+            workers = BatchWorkers(
+                store,
+                extractor,
+                problem_for,
+                concurrency=settings.batch_concurrency,
+                lease_seconds=settings.batch_lease_seconds,
+                poll_seconds=settings.batch_poll_seconds,
+            )
+            app.state.settings = settings
+            app.state.extractor = extractor
+            app.state.batch_store = store
+            app.state.batch_workers = workers
+            await workers.start()
+            stack.push_async_callback(workers.stop)
             yield
 
-    return Litestar(
-        route_handlers=[ExtractionController, HealthController],
-        lifespan=[llm_client],
+    app = Litestar(
+        route_handlers=[ExtractionController, BatchController, HealthController],
+        lifespan=[services],
         exception_handlers=exception_handlers(),
         openapi_config=openapi_config(),
         request_max_body_size=settings.max_body_bytes,
@@ -85,6 +108,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ),
         debug=False,
     )
+    drop_generic_validation_responses(app.openapi_schema)
+    return app
 
 
 app = create_app()

@@ -21,12 +21,12 @@ from api.problems import (
     UNSUPPORTED_MEDIA_TYPE,
     problem_responses,
 )
-from factline.extraction import Extractor
+from factline.cache import CachingExtractor
 from schemas import Extraction, ExtractionRequest
 
 
-def provide_extractor(state: State) -> Extractor:
-    extractor: Extractor = state.extractor
+def provide_extractor(state: State) -> CachingExtractor:
+    extractor: CachingExtractor = state.extractor
     return extractor
 
 
@@ -61,6 +61,6 @@ class ExtractionController(Controller):
         ),
     )
     async def create_extraction(
-        self, data: JSONBody[ExtractionRequest], extractor: NamedDependency[Extractor]
+        self, data: JSONBody[ExtractionRequest], extractor: NamedDependency[CachingExtractor]
     ) -> Extraction:
         return await extractor.extract(data)

@@ -7,7 +7,7 @@ from litestar.datastructures import State
 from litestar.openapi.datastructures import ResponseSpec
 
 from api.problems import ALWAYS_POSSIBLE, problem_responses
-from factline.extraction import Extractor
+from factline.cache import CachingExtractor
 from schemas import HealthStatus, LLMStatus, ReadinessStatus
 
 
@@ -36,7 +36,7 @@ class HealthController(Controller):
         },
     )
     async def ready(self, state: State) -> Response[ReadinessStatus]:
-        extractor: Extractor = state.extractor
+        extractor: CachingExtractor = state.extractor
         reachable, detail = await extractor.llm.probe()
         status = ReadinessStatus(
             status="ready" if reachable else "not_ready",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin
-from litestar.openapi.spec import Tag
+from litestar.openapi.spec import OpenAPI, OpenAPIResponse, Tag
 
 import factline
 
@@ -20,6 +20,7 @@ def openapi_config() -> OpenAPIConfig:
         + " Every error is RFC 9457 `application/problem+json` with a stable `type` URI.",
         tags=[
             Tag(name="extractions", description="Extract quotes, events, positions and proposals."),
+            Tag(name="batches", description="Archives of articles extracted in the background."),
             Tag(name="operations", description="Probes for orchestrators."),
         ],
         path="/schema",
@@ -27,3 +28,19 @@ def openapi_config() -> OpenAPIConfig:
         use_handler_docstrings=False,
         create_examples=False,
     )
+
+
+def drop_generic_validation_responses(document: OpenAPI) -> None:
+    """Remove the 400 "Validation Exception" litestar documents for any route with parameters.
+
+    Invalid parameters answer 422 `invalid-request` here (see `api/problems.py`); routes that can
+    answer 400 document their own problem instead.
+    """
+    for path_item in (document.paths or {}).values():
+        for method in ("get", "post", "put", "patch", "delete"):
+            operation = getattr(path_item, method, None)
+            if operation is None or not operation.responses:
+                continue
+            generic = operation.responses.get("400")
+            if isinstance(generic, OpenAPIResponse) and "urn:factline:problem:" not in generic.description:
+                del operation.responses["400"]

@@ -14,8 +14,14 @@ from litestar.plugins.problem_details import ProblemDetailsException
 from litestar.types import ExceptionHandlersMap
 
 from factline.errors import (
+    ArchiveTooLarge,
+    ArchiveUnreadable,
+    ArchiveUnsupported,
     ArticleTooLarge,
+    BatchConflict,
+    BatchNotFound,
     FactlineError,
+    InvalidArchiveEntry,
     LLMError,
     LLMNotConfigured,
     LLMOutputUnusable,
@@ -103,6 +109,39 @@ LLM_UNAVAILABLE = ProblemType(
     "llm-unavailable", "LLM unavailable", 503, "The LLM endpoint is unreachable, or none is configured."
 )
 LLM_TIMEOUT = ProblemType("llm-timeout", "LLM timeout", 504, "The LLM endpoint did not answer in time.")
+MALFORMED_ARCHIVE = ProblemType(
+    "malformed-archive",
+    "Malformed archive",
+    400,
+    "The archive is corrupt, truncated or empty, or a multipart upload has no `file` part.",
+)
+BATCH_NOT_FOUND = ProblemType("batch-not-found", "Batch not found", 404, "There is no batch with this id.")
+BATCH_CONFLICT = ProblemType(
+    "batch-conflict",
+    "Batch state conflict",
+    409,
+    "The batch's state does not allow this: it has finished (cancel) or was cancelled (retry).",
+)
+ARCHIVE_TOO_LARGE = ProblemType(
+    "archive-too-large",
+    "Archive too large",
+    413,
+    "The upload, its decompressed size, one of its files or its number of articles exceeds a limit; "
+    "`limit_name` and `limit` say which.",
+)
+UNSUPPORTED_ARCHIVE = ProblemType(
+    "unsupported-archive",
+    "Unsupported archive",
+    415,
+    "The upload is not NDJSON, a zip, a tar or a tar.gz archive.",
+)
+INVALID_ARTICLE = ProblemType(
+    "invalid-article",
+    "Invalid article in archive",
+    422,
+    "In a batch result: a line or file that is no article (bad JSON, invalid fields, not UTF-8, "
+    "a nested archive, another file type).",
+)
 
 _BY_STATUS = {
     problem.status: problem
@@ -142,10 +181,22 @@ def _from_http(exc: HTTPException, _: Request[Any, Any, Any]) -> ProblemDetailsE
     return problem.exception(detail, headers=exc.headers)
 
 
-def _from_factline(exc: FactlineError, _: Request[Any, Any, Any]) -> ProblemDetailsException:
+def _from_factline(exc: FactlineError, _: Request[Any, Any, Any] | None = None) -> ProblemDetailsException:
     detail = str(exc)
     usage = exc.usage.model_dump() if isinstance(exc, LLMError) and exc.usage else None
     match exc:
+        case ArchiveUnreadable():
+            return MALFORMED_ARCHIVE.exception(detail)
+        case ArchiveUnsupported():
+            return UNSUPPORTED_ARCHIVE.exception(detail)
+        case ArchiveTooLarge():
+            return ARCHIVE_TOO_LARGE.exception(detail, limit_name=exc.limit_name, limit=exc.limit)
+        case InvalidArchiveEntry():
+            return INVALID_ARTICLE.exception(detail)
+        case BatchNotFound():
+            return BATCH_NOT_FOUND.exception(detail)
+        case BatchConflict():
+            return BATCH_CONFLICT.exception(detail)
         case ArticleTooLarge():
             return ARTICLE_TOO_LARGE.exception(detail, limit=exc.limit, characters=exc.characters)
         case LLMRateLimited(retry_after=retry_after):
@@ -163,6 +214,25 @@ def _from_factline(exc: FactlineError, _: Request[Any, Any, Any]) -> ProblemDeta
 def _from_unexpected(exc: Exception, request: Request[Any, Any, Any]) -> ProblemDetailsException:
     logger.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return INTERNAL_ERROR.exception("The service failed to handle this request; it has been logged.")
+
+
+def problem_for(exc: Exception) -> Problem:
+    """The problem a client would get for this failure, as the body of a batch result line."""
+    if isinstance(exc, FactlineError):
+        converted = _from_factline(exc)
+    else:
+        logger.error("batch item failed unexpectedly", exc_info=exc)
+        converted = INTERNAL_ERROR.exception(
+            "Extracting this article failed unexpectedly; it has been logged."
+        )
+    extra = converted.extra if isinstance(converted.extra, dict) else {}
+    return Problem(
+        type=converted.type_ or INTERNAL_ERROR.uri,
+        title=converted.title or INTERNAL_ERROR.title,
+        status=converted.status_code,
+        detail=converted.detail,
+        **extra,
+    )
 
 
 def _handler(convert: Callable[[Any, Request[Any, Any, Any]], ProblemDetailsException]) -> Any:

@@ -52,3 +52,36 @@ class LLMRateLimited(LLMError):
 
 class LLMOutputUnusable(LLMError):
     """The model's output stayed invalid after the configured re-asks, was cut off, or was a refusal."""
+
+
+class ArchiveError(FactlineError):
+    """The uploaded archive cannot be used as a whole."""
+
+
+class ArchiveUnreadable(ArchiveError):
+    """Corrupt, truncated or empty."""
+
+
+class ArchiveUnsupported(ArchiveError):
+    """Not one of the formats a batch reads."""
+
+
+class ArchiveTooLarge(ArchiveError):
+    def __init__(self, limit_name: str, limit: int, unit: str, where: str | None = None) -> None:
+        at = f" (“{where}”)" if where else ""
+        super().__init__(f"The archive exceeds the {limit_name} limit of {limit} {unit}{at}.")
+        self.limit_name = limit_name
+        self.limit = limit
+
+
+class InvalidArchiveEntry(FactlineError):
+    """One place in an archive that holds no usable article; the rest of the archive is still read."""
+
+
+class BatchNotFound(FactlineError):
+    def __init__(self, batch_id: str) -> None:
+        super().__init__(f"There is no batch “{batch_id}”.")
+
+
+class BatchConflict(FactlineError):
+    """The batch is in a state that does not allow the operation."""

@@ -102,6 +102,43 @@ class Settings(BaseSettings):
     local_startup_timeout_seconds: Annotated[
         float, Field(gt=0, description="Time allowed for the embedded model's server to load.")
     ] = 120.0
+    database_url: Annotated[
+        str,
+        Field(
+            description="SQLAlchemy async URL of the database that keeps batches, their items and results, "
+            "and the extraction cache: a SQLite file in the working directory by default; "
+            "postgresql+asyncpg://… for PostgreSQL (install asyncpg; not yet tested).",
+        ),
+    ] = "sqlite+aiosqlite:///factline.db"
+    batch_concurrency: Annotated[
+        int, Field(ge=1, le=256, description="Batch items extracted at once by this process's workers.")
+    ] = 2
+    batch_lease_seconds: Annotated[
+        float,
+        Field(
+            gt=0,
+            description="How long a worker owns a claimed item before it is returned to the queue; renewed "
+            "while the worker is alive.",
+        ),
+    ] = 60.0
+    batch_poll_seconds: Annotated[
+        float,
+        Field(gt=0, description="How often idle workers, result streams and progress events look for news."),
+    ] = 0.5
+    batch_max_upload_bytes: Annotated[
+        int, Field(ge=1, description="Largest archive upload accepted, in bytes as sent; more gets 413.")
+    ] = 256 * 1024 * 1024
+    batch_max_total_bytes: Annotated[
+        int,
+        Field(ge=1, description="Largest total decompressed size of an archive's files; larger gets 413."),
+    ] = 1024 * 1024 * 1024
+    batch_max_file_bytes: Annotated[
+        int,
+        Field(ge=1, description="Largest decompressed file (or NDJSON line) in an archive; larger gets 413."),
+    ] = 8 * 1024 * 1024
+    batch_max_files: Annotated[
+        int, Field(ge=1, description="Most articles (files or lines) in one archive; more gets 413.")
+    ] = 100_000
     log_level: Annotated[
         Literal["DEBUG", "INFO", "WARNING", "ERROR"], Field(description="Logging level.")
     ] = "INFO"

@@ -1,6 +1,16 @@
 """Data contracts of factline: requests, responses, problems and the model-facing schema."""
 
 from schemas.article import ALL_ITEM_TYPES, ArticleMetadata, ExtractionRequest, ItemType
+from schemas.batch import (
+    ArchiveKind,
+    Batch,
+    BatchCounts,
+    BatchPage,
+    BatchResult,
+    BatchRetry,
+    BatchStatus,
+    ItemStatus,
+)
 from schemas.extraction import (
     Actor,
     ActorKind,
@@ -30,9 +40,16 @@ __all__ = [
     "ALL_ITEM_TYPES",
     "Actor",
     "ActorKind",
+    "ArchiveKind",
     "ArticleFacts",
     "ArticleInfo",
     "ArticleMetadata",
+    "Batch",
+    "BatchCounts",
+    "BatchPage",
+    "BatchResult",
+    "BatchRetry",
+    "BatchStatus",
     "DatePrecision",
     "Event",
     "Extraction",
@@ -40,6 +57,7 @@ __all__ = [
     "ExtractionWarning",
     "FieldError",
     "HealthStatus",
+    "ItemStatus",
     "ItemType",
     "LLMStatus",
     "MatchKind",

@@ -328,6 +328,14 @@ class Extraction(_Contract):
             examples=["extraction-v1+5d41402a"],
         ),
     ]
+    cached: Annotated[
+        bool,
+        Field(
+            description="True when an earlier extraction of the same text with the same options, model and "
+            "prompt version was reused: no LLM call was made, and `usage` is zero.",
+            examples=[False],
+        ),
+    ] = False
 
 
 class HealthStatus(_Contract):

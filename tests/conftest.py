@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -56,6 +57,9 @@ def make_settings(**overrides: Any) -> Settings:
         "llm_max_reasks": 1,
         "llm_timeout_seconds": 5,
         "local_model": "none",
+        # A fresh database per app: the extraction cache must not carry answers from test to test.
+        "database_url": f"sqlite+aiosqlite:///{tempfile.mkdtemp(prefix='factline-test-')}/factline.db",
+        "batch_poll_seconds": 0.05,
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]

@@ -32,6 +32,13 @@ def test_operation_ids_are_stable_and_read_well(spec: dict[str, Any]) -> None:
         "POST /v1/extractions": "createExtraction",
         "GET /health": "getHealth",
         "GET /ready": "getReadiness",
+        "POST /v1/batches": "createBatch",
+        "GET /v1/batches": "listBatches",
+        "GET /v1/batches/{batch_id}": "getBatch",
+        "DELETE /v1/batches/{batch_id}": "cancelBatch",
+        "GET /v1/batches/{batch_id}/results": "listBatchResults",
+        "GET /v1/batches/{batch_id}/events": "streamBatchEvents",
+        "POST /v1/batches/{batch_id}/retry": "retryBatchItems",
     }
 
 

@@ -18,10 +18,21 @@ CURL = shutil.which("curl")
 README_PORT = "localhost:8000"
 
 
-def readme_curl_commands() -> list[str]:
-    """Every shell block of the README that calls the service with curl."""
+def readme_service_blocks() -> list[str]:
+    """Every shell block of the README that calls the service."""
     blocks = re.findall(r"```sh\n(.*?)```", (ROOT / "README.md").read_text("utf-8"), flags=re.DOTALL)
-    return [block.strip() for block in blocks if block.lstrip().startswith("curl ") and README_PORT in block]
+    return [block.strip() for block in blocks if README_PORT in block]
+
+
+def readme_curl_commands() -> list[str]:
+    """The single-article examples (batches have their own test, tests/e2e/test_batches_readme.py)."""
+    return [
+        block for block in readme_service_blocks() if block.startswith("curl ") and "/v1/batches" not in block
+    ]
+
+
+def readme_batch_commands() -> list[str]:
+    return [block for block in readme_service_blocks() if "/v1/batches" in block]
 
 
 def run_shell(command: str) -> subprocess.CompletedProcess[str]:

@@ -1,0 +1,436 @@
+"""Batches in the database: creating them, claiming items under a lease, recording results once.
+
+Every state change is one short transaction. An item is claimed with a lease (`lease_owner`,
+`lease_until`) that its worker renews; an item whose lease ran out (its worker died) is returned to
+the queue. Finishing an item writes its result line and marks it done in one transaction, and only
+if the worker still holds the lease; the line's key is the item id, so no item is ever reported
+twice, whatever crashed where.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, case, delete, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from factline.archives import ArchiveEntry
+from factline.errors import ArchiveUnreadable, BatchConflict, BatchNotFound
+from factline.tables import BatchRow, ItemRow, ResultRow, utcnow
+from factline.upsert import insert_ignoring_duplicates
+from schemas import (
+    ArchiveKind,
+    Batch,
+    BatchCounts,
+    BatchResult,
+    BatchStatus,
+    Extraction,
+    ItemStatus,
+    ItemType,
+    Problem,
+    Usage,
+)
+
+QUEUED = "queued"
+RUNNING = "running"
+PENDING = (QUEUED, RUNNING)
+
+Describe = Callable[[Exception], Problem]
+
+
+@dataclass(frozen=True)
+class ClaimedItem:
+    id: str
+    batch_id: str
+    position: int
+    article_id: str | None
+    request_json: str
+
+
+def _line(item: ItemRow | ClaimedItem, status: ItemStatus, **outcome: Any) -> str:
+    """An item's result line, without its cursor (the line's place in the stream, known once stored)."""
+    result = BatchResult(
+        cursor="0",
+        item_id=item.id,
+        position=item.position,
+        article_id=item.article_id,
+        status=status,
+        **outcome,
+    )
+    return result.model_dump_json(exclude={"cursor"}, exclude_none=True)
+
+
+def result_line(seq: int, line_json: str) -> str:
+    """The stored line with its cursor first: one NDJSON line of the results stream."""
+    return json.dumps({"cursor": str(seq), **json.loads(line_json)}, ensure_ascii=False)
+
+
+class BatchStore:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], lease_seconds: float) -> None:
+        self.sessions = sessions
+        self.lease = timedelta(seconds=lease_seconds)
+
+    # --- submission ---------------------------------------------------------------------------
+
+    async def create(
+        self,
+        kind: ArchiveKind,
+        filename: str | None,
+        types: list[ItemType] | None,
+        chunks: AsyncIterator[Sequence[ArchiveEntry]],
+        describe: Describe,
+    ) -> str:
+        """Store a batch and all its items in one transaction: a failure part-way leaves nothing."""
+        batch_id = f"bat_{uuid.uuid4().hex}"
+        now = utcnow()
+        total = 0
+        async with self.sessions.begin() as session:
+            session.add(
+                BatchRow(
+                    id=batch_id,
+                    created_at=now,
+                    archive_kind=str(kind),
+                    filename=filename,
+                    types=",".join(types) if types else None,
+                    total=0,
+                )
+            )
+            await session.flush()
+            async for chunk in chunks:
+                rows = [self._item(batch_id, entry, now) for entry in chunk]
+                session.add_all(rows)
+                await session.flush()
+                failed = [
+                    {
+                        "item_id": row.id,
+                        "batch_id": batch_id,
+                        "status": ItemStatus.FAILED.value,
+                        "line_json": _line(row, ItemStatus.FAILED, problem=describe(entry.error)),
+                    }
+                    for row, entry in zip(rows, chunk, strict=True)
+                    if entry.error is not None
+                ]
+                if failed:
+                    await insert_ignoring_duplicates(session, ResultRow, failed, ["item_id"])
+                total += len(rows)
+            if total == 0:
+                raise ArchiveUnreadable("The archive holds no articles.")
+            await session.execute(update(BatchRow).where(BatchRow.id == batch_id).values(total=total))
+        return batch_id
+
+    @staticmethod
+    def _item(batch_id: str, entry: ArchiveEntry, now: datetime) -> ItemRow:
+        ok = entry.request is not None
+        return ItemRow(
+            id=f"itm_{uuid.uuid4().hex}",
+            batch_id=batch_id,
+            position=entry.position,
+            article_id=entry.article_id,
+            request_json=entry.request.model_dump_json() if entry.request is not None else None,
+            status=QUEUED if ok else ItemStatus.FAILED.value,
+            attempts=0,
+            available_at=now,
+            finished_at=None if ok else now,
+            prompt_tokens=0,
+            completion_tokens=0,
+            llm_calls=0,
+            cached=False,
+        )
+
+    # --- workers ------------------------------------------------------------------------------
+
+    async def claim(self, owner: str) -> ClaimedItem | None:
+        """Take the oldest queued item under a lease (`SKIP LOCKED`: PostgreSQL workers share the queue)."""
+        now = utcnow()
+        next_item = (
+            select(ItemRow.id)
+            .where(ItemRow.status == QUEUED, ItemRow.available_at <= now)
+            .order_by(ItemRow.available_at, ItemRow.position)
+            .limit(1)
+            .with_for_update(skip_locked=True)
+            .scalar_subquery()
+        )
+        statement = (
+            update(ItemRow)
+            .where(ItemRow.id == next_item, ItemRow.status == QUEUED)
+            .values(
+                status=RUNNING,
+                claimed_at=now,
+                lease_until=now + self.lease,
+                lease_owner=owner,
+                attempts=ItemRow.attempts + 1,
+                started_at=func.coalesce(ItemRow.started_at, now),
+            )
+            .returning(
+                ItemRow.id, ItemRow.batch_id, ItemRow.position, ItemRow.article_id, ItemRow.request_json
+            )
+        )
+        async with self.sessions.begin() as session:
+            row = (await session.execute(statement)).first()
+        if row is None:
+            return None
+        return ClaimedItem(row.id, row.batch_id, row.position, row.article_id, row.request_json or "{}")
+
+    def _held(self, item_id: str, owner: str) -> Any:
+        return and_(ItemRow.id == item_id, ItemRow.status == RUNNING, ItemRow.lease_owner == owner)
+
+    async def renew(self, item_id: str, owner: str) -> bool:
+        async with self.sessions.begin() as session:
+            result = await session.execute(
+                update(ItemRow).where(self._held(item_id, owner)).values(lease_until=utcnow() + self.lease)
+            )
+        return bool(getattr(result, "rowcount", 0))
+
+    async def release(self, item_id: str, owner: str, delay_seconds: float) -> None:
+        """Give an item back to the queue, not before `delay_seconds` (a rate limit is not a failure)."""
+        now = utcnow()
+        async with self.sessions.begin() as session:
+            await session.execute(
+                update(ItemRow)
+                .where(self._held(item_id, owner))
+                .values(
+                    status=QUEUED,
+                    available_at=now + timedelta(seconds=delay_seconds),
+                    lease_owner=None,
+                    lease_until=None,
+                )
+            )
+
+    async def release_all(self, owners: Sequence[str]) -> int:
+        """Give back every item these workers hold (a clean shutdown)."""
+        async with self.sessions.begin() as session:
+            result = await session.execute(
+                update(ItemRow)
+                .where(ItemRow.status == RUNNING, ItemRow.lease_owner.in_(owners))
+                .values(status=QUEUED, lease_owner=None, lease_until=None)
+            )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+    async def requeue_expired(self) -> int:
+        """Return items whose worker stopped renewing its lease (it crashed or was killed)."""
+        async with self.sessions.begin() as session:
+            result = await session.execute(
+                update(ItemRow)
+                .where(ItemRow.status == RUNNING, ItemRow.lease_until < utcnow())
+                .values(status=QUEUED, lease_owner=None, lease_until=None)
+            )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+    async def finish(
+        self,
+        item: ClaimedItem,
+        owner: str,
+        *,
+        extraction: Extraction | None = None,
+        problem: Problem | None = None,
+    ) -> bool:
+        """Record the item's outcome, once: False when the lease was lost and the outcome discarded."""
+        status = ItemStatus.SUCCEEDED if extraction is not None else ItemStatus.FAILED
+        usage = extraction.usage if extraction is not None else (problem_usage(problem) if problem else None)
+        async with self.sessions.begin() as session:
+            marked = await session.execute(
+                update(ItemRow)
+                .where(self._held(item.id, owner))
+                .values(
+                    status=status.value,
+                    finished_at=utcnow(),
+                    lease_owner=None,
+                    lease_until=None,
+                    prompt_tokens=ItemRow.prompt_tokens + (usage.prompt_tokens if usage else 0),
+                    completion_tokens=ItemRow.completion_tokens + (usage.completion_tokens if usage else 0),
+                    llm_calls=ItemRow.llm_calls + (usage.llm_calls if usage else 0),
+                    cached=bool(extraction is not None and extraction.cached),
+                )
+            )
+            if not getattr(marked, "rowcount", 0):
+                return False
+            line = _line(item, status, extraction=extraction, problem=problem)
+            await insert_ignoring_duplicates(
+                session,
+                ResultRow,
+                {"item_id": item.id, "batch_id": item.batch_id, "status": status.value, "line_json": line},
+                ["item_id"],
+            )
+        return True
+
+    # --- client operations --------------------------------------------------------------------
+
+    async def _batch_row(self, session: AsyncSession, batch_id: str) -> BatchRow:
+        row = await session.get(BatchRow, batch_id)
+        if row is None:
+            raise BatchNotFound(batch_id)
+        return row
+
+    async def cancel(self, batch_id: str) -> None:
+        """Stop a batch: its unfinished items end as cancelled (a running one's outcome is discarded)."""
+        now = utcnow()
+        async with self.sessions.begin() as session:
+            batch = await self._batch_row(session, batch_id)
+            if batch.cancelled_at is not None:
+                return
+            items = (
+                await session.scalars(
+                    select(ItemRow).where(ItemRow.batch_id == batch_id, ItemRow.status.in_(PENDING))
+                )
+            ).all()
+            if not items:
+                raise BatchConflict(f"Batch “{batch_id}” has finished; there is nothing left to cancel.")
+            batch.cancelled_at = now
+            await session.execute(
+                update(ItemRow)
+                .where(ItemRow.batch_id == batch_id, ItemRow.status.in_(PENDING))
+                .values(
+                    status=ItemStatus.CANCELLED.value, finished_at=now, lease_owner=None, lease_until=None
+                )
+            )
+            await insert_ignoring_duplicates(
+                session,
+                ResultRow,
+                [
+                    {
+                        "item_id": item.id,
+                        "batch_id": batch_id,
+                        "status": ItemStatus.CANCELLED.value,
+                        "line_json": _line(item, ItemStatus.CANCELLED),
+                    }
+                    for item in items
+                ],
+                ["item_id"],
+            )
+
+    async def retry(self, batch_id: str) -> int:
+        """Queue failed items again; their old result lines go, new ones will follow later in the stream."""
+        async with self.sessions.begin() as session:
+            batch = await self._batch_row(session, batch_id)
+            if batch.cancelled_at is not None:
+                raise BatchConflict(f"Batch “{batch_id}” was cancelled; submit it again instead.")
+            retryable = and_(
+                ItemRow.batch_id == batch_id,
+                ItemRow.status == ItemStatus.FAILED.value,
+                ItemRow.request_json.is_not(None),
+            )
+            ids = (await session.scalars(select(ItemRow.id).where(retryable))).all()
+            if not ids:
+                return 0
+            await session.execute(delete(ResultRow).where(ResultRow.item_id.in_(ids)))
+            await session.execute(
+                update(ItemRow)
+                .where(ItemRow.id.in_(ids))
+                .values(status=QUEUED, available_at=utcnow(), finished_at=None)
+            )
+        return len(ids)
+
+    async def results(self, batch_id: str, after: int, limit: int = 500) -> list[tuple[int, str]]:
+        async with self.sessions() as session:
+            await self._batch_row(session, batch_id)
+            rows = await session.execute(
+                select(ResultRow.seq, ResultRow.line_json)
+                .where(ResultRow.batch_id == batch_id, ResultRow.seq > after)
+                .order_by(ResultRow.seq)
+                .limit(limit)
+            )
+            return [(seq, line) for seq, line in rows.all()]
+
+    async def get(self, batch_id: str) -> Batch:
+        async with self.sessions() as session:
+            return await self._summary(session, await self._batch_row(session, batch_id))
+
+    async def page(self, after: str | None, limit: int) -> tuple[list[Batch], str | None]:
+        """Batches newest first; `after` is the last id of the previous page."""
+        async with self.sessions() as session:
+            query = select(BatchRow).order_by(BatchRow.created_at.desc(), BatchRow.id.desc())
+            if after is not None:
+                anchor = await self._batch_row(session, after)
+                query = query.where(
+                    or_(
+                        BatchRow.created_at < anchor.created_at,
+                        and_(BatchRow.created_at == anchor.created_at, BatchRow.id < anchor.id),
+                    )
+                )
+            rows = (await session.scalars(query.limit(limit + 1))).all()
+            batches = [await self._summary(session, row) for row in rows[:limit]]
+        return batches, (rows[limit - 1].id if len(rows) > limit else None)
+
+    async def _summary(self, session: AsyncSession, batch: BatchRow) -> Batch:
+        grouped = await session.execute(
+            select(ItemRow.status, func.count()).where(ItemRow.batch_id == batch.id).group_by(ItemRow.status)
+        )
+        by_status: dict[str, int] = {status: int(count) for status, count in grouped.all()}
+        totals = (
+            await session.execute(
+                select(
+                    func.coalesce(func.sum(ItemRow.prompt_tokens), 0),
+                    func.coalesce(func.sum(ItemRow.completion_tokens), 0),
+                    func.coalesce(func.sum(ItemRow.llm_calls), 0),
+                    func.coalesce(func.sum(case((ItemRow.cached, 1), else_=0)), 0),
+                    func.min(ItemRow.started_at),
+                    func.max(ItemRow.finished_at),
+                    func.count(ItemRow.started_at).filter(ItemRow.finished_at.is_not(None)),
+                ).where(ItemRow.batch_id == batch.id)
+            )
+        ).one()
+        prompt_tokens, completion_tokens, llm_calls, cached, started, last_finished, worked = totals
+        counts = BatchCounts(
+            total=batch.total,
+            succeeded=by_status.get(ItemStatus.SUCCEEDED.value, 0),
+            failed=by_status.get(ItemStatus.FAILED.value, 0),
+            cancelled=by_status.get(ItemStatus.CANCELLED.value, 0),
+            pending=by_status.get(QUEUED, 0) + by_status.get(RUNNING, 0),
+            running=by_status.get(RUNNING, 0),
+            cached=int(cached),
+        )
+        started = _aware(started)
+        finished = None
+        if counts.pending == 0:
+            finished = batch.cancelled_at or _aware(last_finished) or batch.created_at
+        if batch.cancelled_at is not None:
+            status = BatchStatus.CANCELLED
+        elif counts.pending:
+            status = BatchStatus.RUNNING if started is not None else BatchStatus.QUEUED
+        else:
+            status = BatchStatus.COMPLETED if counts.succeeded or not counts.failed else BatchStatus.FAILED
+        elapsed = ((finished or utcnow()) - started).total_seconds() if started is not None else None
+        left: float | None = None
+        if counts.pending == 0:
+            left = 0.0
+        elif elapsed is not None and worked:
+            left = round(counts.pending * elapsed / int(worked), 1)
+        return Batch(
+            id=batch.id,
+            status=status,
+            archive=ArchiveKind(batch.archive_kind),
+            filename=batch.filename,
+            types=[ItemType(t) for t in batch.types.split(",")] if batch.types else None,
+            counts=counts,
+            usage=Usage(
+                prompt_tokens=int(prompt_tokens),
+                completion_tokens=int(completion_tokens),
+                total_tokens=int(prompt_tokens) + int(completion_tokens),
+                llm_calls=int(llm_calls),
+            ),
+            created_at=batch.created_at,
+            started_at=started,
+            finished_at=finished,
+            elapsed_seconds=round(max(elapsed, 0.0), 3) if elapsed is not None else None,
+            estimated_seconds_left=left,
+            results_url=f"/v1/batches/{batch.id}/results",
+            events_url=f"/v1/batches/{batch.id}/events",
+        )
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    """Aggregates bypass the column type; give them back their UTC zone."""
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=UTC)
+
+
+def problem_usage(problem: Problem) -> Usage | None:
+    """What the failed attempts cost, when the problem says (LLM failures do)."""
+    raw = (problem.model_extra or {}).get("usage")
+    return Usage.model_validate(raw) if isinstance(raw, dict) else None

@@ -1,0 +1,100 @@
+"""The extraction cache: an article extracted once is not sent to the LLM again.
+
+The key hashes everything that determines a result: the messages sent to the model (text, title,
+publication date, requested types, prompt), the model, the prompt version and the grounding
+threshold. Metadata that is only echoed back (id, url, source, language) is not part of it: a hit
+gets the current request's metadata, a new id and time, zero usage and `cached: true`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import uuid
+import weakref
+from datetime import UTC, datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from factline.extraction import Extractor
+from factline.llm import LLMClient
+from factline.prompting import build_extraction_messages, extraction_prompt
+from factline.tables import CacheRow, utcnow
+from factline.upsert import insert_ignoring_duplicates
+from schemas import ArticleInfo, Extraction, ExtractionRequest, Usage
+
+NO_USAGE = Usage(prompt_tokens=0, completion_tokens=0, total_tokens=0, llm_calls=0)
+
+
+def cache_key(request: ExtractionRequest, model: str, fuzzy_threshold: float) -> str:
+    determinants = {
+        "messages": build_extraction_messages(request),
+        "types": [str(t) for t in request.types],
+        "published": request.published_date.isoformat() if request.published_date else None,
+        "model": model,
+        "prompt_version": extraction_prompt().version,
+        "fuzzy_threshold": fuzzy_threshold,
+    }
+    return hashlib.sha256(json.dumps(determinants, sort_keys=True).encode("utf-8")).hexdigest()
+
+
+def _served_from_cache(cached: Extraction, request: ExtractionRequest) -> Extraction:
+    return cached.model_copy(
+        update={
+            "id": f"ext_{uuid.uuid4().hex}",
+            "created_at": datetime.now(UTC),
+            "article": ArticleInfo(
+                **request.model_dump(include=set(ArticleInfo.model_fields) - {"sha256", "characters"}),
+                sha256=cached.article.sha256,
+                characters=cached.article.characters,
+            ),
+            "usage": NO_USAGE,
+            "cached": True,
+        }
+    )
+
+
+class CachingExtractor:
+    """An `Extractor` that answers repeats from the database, for single and batch extractions alike."""
+
+    def __init__(self, extractor: Extractor, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self.extractor = extractor
+        self.sessions = sessions
+        # Identical articles in flight at once wait for the first instead of calling the LLM too.
+        self._in_flight: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+
+    @property
+    def llm(self) -> LLMClient:
+        return self.extractor.llm
+
+    async def _lookup(self, key: str) -> Extraction | None:
+        async with self.sessions() as session:
+            found = await session.scalar(select(CacheRow.extraction_json).where(CacheRow.key == key))
+        return Extraction.model_validate_json(found) if found is not None else None
+
+    async def extract(self, request: ExtractionRequest) -> Extraction:
+        key = cache_key(request, self.extractor.llm.model, self.extractor.settings.fuzzy_match_threshold)
+        lock = self._in_flight.setdefault(key, asyncio.Lock())
+        async with lock:
+            if (cached := await self._lookup(key)) is not None:
+                async with self.sessions.begin() as session:
+                    await session.execute(
+                        update(CacheRow).where(CacheRow.key == key).values(hits=CacheRow.hits + 1)
+                    )
+                return _served_from_cache(cached, request)
+            extraction = await self.extractor.extract(request)
+            async with self.sessions.begin() as session:
+                await insert_ignoring_duplicates(
+                    session,
+                    CacheRow,
+                    {
+                        "key": key,
+                        "extraction_json": extraction.model_dump_json(),
+                        "created_at": utcnow(),
+                        "hits": 0,
+                    },
+                    ["key"],
+                )
+            return extraction

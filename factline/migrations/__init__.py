@@ -1,0 +1,1 @@
+"""Alembic migrations of factline's database; `factline.database.upgrade_to_head` applies them."""

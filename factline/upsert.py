@@ -1,0 +1,23 @@
+"""`INSERT … ON CONFLICT DO NOTHING` for the dialects factline runs on: writes that may be repeated."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import DeclarativeBase
+
+
+async def insert_ignoring_duplicates(
+    session: AsyncSession,
+    table: type[DeclarativeBase],
+    values: dict[str, Any] | list[dict[str, Any]],
+    keys: list[str],
+) -> int:
+    """Insert rows unless a row with the same `keys` exists; returns how many were inserted."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(table).values(values).on_conflict_do_nothing(index_elements=keys)
+    result = await session.execute(statement)
+    return int(getattr(result, "rowcount", 0) or 0)
