@@ -32,6 +32,7 @@ sys.path.insert(0, str(ROOT))
 
 from factline.local_llm import QWEN_CODER_1_5B, LocalSetup, free_port, run_local_server  # noqa: E402
 from factline.settings import Settings  # noqa: E402
+from tests.fakes.fake_llm import running_fake_llm  # noqa: E402
 
 
 def article_4k() -> str:
@@ -69,22 +70,6 @@ def process(command: list[str], ready_url: str, env: dict[str, str] | None = Non
     finally:
         proc.terminate()
         proc.wait(timeout=20)
-
-
-@contextmanager
-def fake_llm(latency_ms: float) -> Iterator[str]:
-    port = free_port()
-    command = [
-        sys.executable,
-        "-m",
-        "tests.fakes.fake_llm",
-        "--port",
-        str(port),
-        "--latency-ms",
-        str(latency_ms),
-    ]
-    with process(command, f"http://127.0.0.1:{port}/v1/models"):
-        yield f"http://127.0.0.1:{port}/v1"
 
 
 @contextmanager
@@ -127,7 +112,11 @@ def summary(runs: list[float], unit: str, digits: int = 1) -> str:
 def measure_overhead(latency_ms: float, runs: int, requests: int) -> dict[str, Any]:
     """Latency of POST /v1/extractions minus the fake LLM's latency, per article size."""
     results: dict[str, Any] = {}
-    with fake_llm(latency_ms) as llm_url, service(llm_url) as base, httpx.Client(timeout=60) as client:
+    with (
+        running_fake_llm(latency_ms) as llm,
+        service(llm.base_url) as base,
+        httpx.Client(timeout=60) as client,
+    ):
         for name, text in (("4 KB", article_4k()), ("40 KB", article_40k())):
             payload = body(text)
             headers = {"content-type": "application/json"}
@@ -145,13 +134,17 @@ def measure_overhead(latency_ms: float, runs: int, requests: int) -> dict[str, A
     return results
 
 
-def wrk_requests_per_second(url: str, payload: bytes, seconds: int, connections: int) -> float:
+def wrk_requests_per_second(url: str, text: str, seconds: int, connections: int) -> float:
+    """wrk posting the article under a new title each time, so no request is a cache hit."""
     script = ROOT / "bench" / ".post.lua"
-    data = ROOT / "bench" / ".body.json"
-    data.write_bytes(payload)
+    data = ROOT / "bench" / ".text.json"
+    data.write_text(json.dumps(text))
     script.write_text(
         'wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n'
-        f'local f = io.open("{data}", "r")\nwrk.body = f:read("*all")\nf:close()\n'
+        f'local f = io.open("{data}", "r")\nlocal text = f:read("*all")\nf:close()\nlocal n = 0\n'
+        "request = function()\n  n = n + 1\n"
+        '  return wrk.format(nil, nil, nil, \'{"title": "run \' .. n .. \'", "published_at": "2025-12-15", '
+        "\"text\": ' .. text .. '}')\nend\n"
     )
     try:
         out = subprocess.run(
@@ -168,7 +161,8 @@ def wrk_requests_per_second(url: str, payload: bytes, seconds: int, connections:
     return float(next(line for line in out.splitlines() if line.startswith("Requests/sec")).split()[1])
 
 
-async def _python_load(url: str, payload: bytes, seconds: int, connections: int) -> float:
+async def _python_load(url: str, text: str, seconds: int, connections: int) -> float:
+    """The fallback without wrk: asyncio clients, each request under a new title (no cache hits)."""
     done = 0
     deadline = time.monotonic() + seconds
     limits = httpx.Limits(max_connections=connections)
@@ -177,10 +171,8 @@ async def _python_load(url: str, payload: bytes, seconds: int, connections: int)
         async def worker() -> None:
             nonlocal done
             while time.monotonic() < deadline:
-                response = await client.post(
-                    url, content=payload, headers={"content-type": "application/json"}
-                )
-                response.raise_for_status()
+                payload = {"title": f"run {done}-{id(asyncio.current_task())}", "text": text}
+                (await client.post(url, json=payload)).raise_for_status()
                 done += 1
 
         await asyncio.gather(*(worker() for _ in range(connections)))
@@ -190,15 +182,36 @@ async def _python_load(url: str, payload: bytes, seconds: int, connections: int)
 def measure_throughput(runs: int, seconds: int, workers: int) -> tuple[list[float], str]:
     load = "wrk" if shutil.which("wrk") else "python-httpx"
     rates = []
-    with fake_llm(0) as llm_url, service(llm_url, workers) as base:
+    with running_fake_llm(0) as llm, service(llm.base_url, workers) as base:
         url = f"{base}/v1/extractions"
-        payload = body(article_4k())
         for _ in range(runs):
             if load == "wrk":
-                rates.append(wrk_requests_per_second(url, payload, seconds, 32))
+                rates.append(wrk_requests_per_second(url, article_4k(), seconds, 32))
             else:
-                rates.append(asyncio.run(_python_load(url, payload, seconds, 32)))
+                rates.append(asyncio.run(_python_load(url, article_4k(), seconds, 32)))
     return rates, load
+
+
+def measure_repeats(requests: int) -> dict[str, Any]:
+    """A repeated article: answered from the extraction cache, with no LLM call, and how fast."""
+    with running_fake_llm(1000) as llm, service(llm.base_url) as base, httpx.Client(timeout=60) as client:
+        payload = body(article_4k())
+        headers = {"content-type": "application/json"}
+        client.post(f"{base}/v1/extractions", content=payload, headers=headers).raise_for_status()
+        calls_before = llm.completions()
+        samples, cached = [], 0
+        for _ in range(requests):
+            started = time.perf_counter()
+            response = client.post(f"{base}/v1/extractions", content=payload, headers=headers)
+            samples.append((time.perf_counter() - started) * 1000)
+            cached += bool(response.json().get("cached"))
+        return {
+            "requests": requests,
+            "cached": cached,
+            "llm_calls": llm.completions() - calls_before,
+            "p50_ms": percentile(samples, 50),
+            "p99_ms": percentile(samples, 99),
+        }
 
 
 def measure_phases(iterations: int) -> dict[str, float]:
@@ -341,6 +354,8 @@ def main() -> None:
     overhead = measure_overhead(1000, args.runs, 15)
     print("throughput (instant fake LLM)...", flush=True)
     throughput = {workers: measure_throughput(args.runs, 10, workers) for workers in (1, 2)}
+    print("repeated article...", flush=True)
+    repeats = measure_repeats(200)
     print("CPU per phase...", flush=True)
     phases = measure_phases(200)
     print("tokens...", flush=True)
@@ -374,6 +389,14 @@ def main() -> None:
     ]
     for workers, (rates, load) in throughput.items():
         lines.append(f"| {workers} | {summary(rates, '/s')} | {load} |")
+    lines += [
+        "",
+        "## Repeated article",
+        "",
+        f"The 4 KB article posted {repeats['requests']} more times after a first extraction (LLM at 1 s): "
+        f"{repeats['cached']} answered from the cache with `cached: true`, {repeats['llm_calls']} LLM calls, "
+        f"latency p50 {repeats['p50_ms']:.1f} ms, p99 {repeats['p99_ms']:.1f} ms (client included).",
+    ]
     lines += [
         "",
         "## CPU per extraction, by phase",

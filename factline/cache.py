@@ -15,7 +15,7 @@ import uuid
 import weakref
 from datetime import UTC, datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from factline.extraction import Extractor
@@ -78,11 +78,8 @@ class CachingExtractor:
         key = cache_key(request, self.extractor.llm.model, self.extractor.settings.fuzzy_match_threshold)
         lock = self._in_flight.setdefault(key, asyncio.Lock())
         async with lock:
+            # A hit only reads: a write per hit would serialise every repeat on the database's write lock.
             if (cached := await self._lookup(key)) is not None:
-                async with self.sessions.begin() as session:
-                    await session.execute(
-                        update(CacheRow).where(CacheRow.key == key).values(hits=CacheRow.hits + 1)
-                    )
                 return _served_from_cache(cached, request)
             extraction = await self.extractor.extract(request)
             async with self.sessions.begin() as session:
@@ -93,7 +90,6 @@ class CachingExtractor:
                         "key": key,
                         "extraction_json": extraction.model_dump_json(),
                         "created_at": utcnow(),
-                        "hits": 0,
                     },
                     ["key"],
                 )

@@ -115,4 +115,3 @@ class CacheRow(Base):
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     extraction_json: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    hits: Mapped[int] = mapped_column(Integer, default=0)

@@ -22,7 +22,7 @@ import pytest
 
 from factline.local_llm import free_port
 from tests.batch_support import article_text, ndjson
-from tests.fake_llm_server import FakeLLM, fake_llm_server
+from tests.fakes.fake_llm import RunningFakeLLM, running_fake_llm
 
 pytestmark = pytest.mark.e2e
 
@@ -69,7 +69,7 @@ def result_lines(base_url: str, batch_id: str, query: str) -> list[dict[str, Any
     return [json.loads(line) for line in response.text.splitlines()]
 
 
-def environment(port: int, database: Path, llm: FakeLLM) -> dict[str, str]:
+def environment(port: int, database: Path, llm: RunningFakeLLM) -> dict[str, str]:
     env = {name: value for name, value in os.environ.items() if not name.startswith("FACTLINE_")}
     return {
         **env,
@@ -91,7 +91,7 @@ def test_kill_9_mid_batch_loses_and_duplicates_nothing(tmp_path: Path) -> None:
     base_url = f"http://127.0.0.1:{port}"
     expected = {f"article-{n}" for n in range(ARTICLES)}
     body = ndjson([{"id": f"article-{n}", "text": article_text(n)} for n in range(ARTICLES)])
-    with fake_llm_server(delay=0.2) as llm:
+    with running_fake_llm(latency_ms=200) as llm:
         env = environment(port, tmp_path / "factline.db", llm)
         log = tmp_path / "service.log"
         with service(env, tmp_path, log) as first:
@@ -104,13 +104,14 @@ def test_kill_9_mid_batch_loses_and_duplicates_nothing(tmp_path: Path) -> None:
             seen_before = result_lines(base_url, batch_id, "?follow=false")
             os.kill(first.pid, signal.SIGKILL)
             first.wait(timeout=10)
-        asked_before_restart = len(llm.articles)
+        asked_before_restart = llm.completions()
         assert 8 <= len(seen_before) < ARTICLES
 
         with service(env, tmp_path, log):
             final = wait_for(base_url, batch_id, lambda b: b["counts"]["pending"] == 0)
             everything = result_lines(base_url, batch_id, "")
             resumed = result_lines(base_url, batch_id, f"?after={seen_before[-1]['cursor']}")
+        asked_in_all = llm.completions()
 
     assert final["status"] == "completed"
     assert final["counts"]["succeeded"] == ARTICLES
@@ -121,6 +122,6 @@ def test_kill_9_mid_batch_loses_and_duplicates_nothing(tmp_path: Path) -> None:
     # The client that read some lines before the crash continues after its cursor and misses nothing.
     assert seen_before + resumed == everything
     # The articles in flight at the kill were asked again (or served from the cache); nothing else was.
-    assert len(llm.articles) >= ARTICLES
-    assert len(llm.articles) - ARTICLES <= asked_before_restart - len(seen_before)
+    assert asked_in_all >= ARTICLES
+    assert asked_in_all - ARTICLES <= asked_before_restart - len(seen_before)
     assert "returned" in log.read_text()  # the restart took the dead process's leased items back

@@ -15,10 +15,21 @@ import asyncio
 import hashlib
 import json
 import re
+import subprocess
+import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+import httpx
 import uvicorn
+
+from factline.local_llm import free_port
+
+ROOT = Path(__file__).resolve().parent.parent.parent
 
 _QUOTED = re.compile(r"[“\"]([^”\"]{12,300})[”\"]")
 _SENTENCE = re.compile(r"[^.!?\n]{30,240}[.!?]")
@@ -93,6 +104,7 @@ class FakeLLM:
         # Benchmarks send the same article over and over: answering from memory keeps the fake's own CPU
         # out of the service's figures (both share the machine's cores).
         self._answers: dict[bytes, bytes] = {}
+        self.completions = 0
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -104,12 +116,19 @@ class FakeLLM:
             body += message.get("body", b"")
             more = message.get("more_body", False)
         if scope["path"].endswith("/chat/completions"):
+            self.completions += 1
             started = time.perf_counter()
-            key = hashlib.sha256(body).digest()
+            request = json.loads(body)
+            # The answer depends on the article and the lists asked for, not on the rest of the prompt.
+            key = hashlib.sha256(
+                (_article(request.get("messages", [])) + json.dumps(request.get("response_format"))).encode()
+            ).digest()
             if (payload := self._answers.get(key)) is None:
-                payload = self._answers[key] = json.dumps(completion(json.loads(body))).encode()
+                payload = self._answers[key] = json.dumps(completion(request)).encode()
             await asyncio.sleep(max(0.0, self.latency_s - (time.perf_counter() - started)))
             status = 200
+        elif scope["path"] == "/_stats":
+            payload, status = json.dumps({"completions": self.completions}).encode(), 200
         elif scope["path"].endswith("/models"):
             payload, status = b'{"object":"list","data":[{"id":"fake","object":"model"}]}', 200
         else:
@@ -117,6 +136,46 @@ class FakeLLM:
         await send({"type": "http.response.start", "status": status,
                     "headers": [(b"content-type", b"application/json")]})  # fmt: skip
         await send({"type": "http.response.body", "body": payload})
+
+
+@dataclass(frozen=True)
+class RunningFakeLLM:
+    base_url: str
+
+    def completions(self) -> int:
+        """How many chat completions the fake has answered so far."""
+        return int(httpx.get(self.base_url.removesuffix("/v1") + "/_stats", timeout=5).json()["completions"])
+
+
+@contextmanager
+def running_fake_llm(latency_ms: float = 0.0) -> Iterator[RunningFakeLLM]:
+    """The fake in its own process on a free loopback port, stopped after the block."""
+    port = free_port()
+    command = [
+        sys.executable,
+        "-m",
+        "tests.fakes.fake_llm",
+        "--port",
+        str(port),
+        "--latency-ms",
+        str(latency_ms),
+    ]
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    fake = RunningFakeLLM(f"http://127.0.0.1:{port}/v1")
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                if httpx.get(f"{fake.base_url}/models", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise
+                time.sleep(0.05)
+        yield fake
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
 
 
 def main() -> None:

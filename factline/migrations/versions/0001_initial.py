@@ -37,7 +37,6 @@ def upgrade() -> None:
         sa.Column("key", sa.String(length=64), nullable=False),
         sa.Column("extraction_json", sa.Text(), nullable=False),
         sa.Column("created_at", sa.DateTime(), nullable=False),
-        sa.Column("hits", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("key", name=op.f("pk_extraction_cache")),
     )
     op.create_table(
