@@ -20,6 +20,7 @@ from sqlalchemy import and_, case, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from factline.archives import ArchiveEntry
+from factline.database import reading_sessions
 from factline.errors import ArchiveUnreadable, BatchConflict, BatchNotFound
 from factline.tables import BatchRow, ItemRow, ResultRow, utcnow
 from factline.upsert import insert_ignoring_duplicates
@@ -73,6 +74,7 @@ def result_line(seq: int, line_json: str) -> str:
 class BatchStore:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], lease_seconds: float) -> None:
         self.sessions = sessions
+        self.readers = reading_sessions(sessions)
         self.lease = timedelta(seconds=lease_seconds)
 
     # --- submission ---------------------------------------------------------------------------
@@ -326,7 +328,7 @@ class BatchStore:
         return len(ids)
 
     async def results(self, batch_id: str, after: int, limit: int = 500) -> list[tuple[int, str]]:
-        async with self.sessions() as session:
+        async with self.readers() as session:
             await self._batch_row(session, batch_id)
             rows = await session.execute(
                 select(ResultRow.seq, ResultRow.line_json)
@@ -337,12 +339,12 @@ class BatchStore:
             return [(seq, line) for seq, line in rows.all()]
 
     async def get(self, batch_id: str) -> Batch:
-        async with self.sessions() as session:
+        async with self.readers() as session:
             return await self._summary(session, await self._batch_row(session, batch_id))
 
     async def page(self, after: str | None, limit: int) -> tuple[list[Batch], str | None]:
         """Batches newest first; `after` is the last id of the previous page."""
-        async with self.sessions() as session:
+        async with self.readers() as session:
             query = select(BatchRow).order_by(BatchRow.created_at.desc(), BatchRow.id.desc())
             if after is not None:
                 anchor = await self._batch_row(session, after)

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from factline.database import reading_sessions
 from factline.extraction import Extractor
 from factline.llm import LLMClient
 from factline.prompting import build_extraction_messages, extraction_prompt
@@ -62,6 +63,7 @@ class CachingExtractor:
     def __init__(self, extractor: Extractor, sessions: async_sessionmaker[AsyncSession]) -> None:
         self.extractor = extractor
         self.sessions = sessions
+        self.readers = reading_sessions(sessions)
         # Identical articles in flight at once wait for the first instead of calling the LLM too.
         self._in_flight: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
@@ -70,7 +72,7 @@ class CachingExtractor:
         return self.extractor.llm
 
     async def _lookup(self, key: str) -> Extraction | None:
-        async with self.sessions() as session:
+        async with self.readers() as session:
             found = await session.scalar(select(CacheRow.extraction_json).where(CacheRow.key == key))
         return Extraction.model_validate_json(found) if found is not None else None
 

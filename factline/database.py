@@ -17,6 +17,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+_READ_ONLY = "factline_read_only"
 
 
 def create_engine(url: str) -> AsyncEngine:
@@ -38,13 +39,21 @@ def create_engine(url: str) -> AsyncEngine:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Connection) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        read_only = connection.get_execution_options().get(_READ_ONLY, False)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
     return engine
 
 
 def sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def reading_sessions(writing: async_sessionmaker[AsyncSession]) -> async_sessionmaker[AsyncSession]:
+    """Sessions for reads only: on SQLite their deferred BEGIN takes no write lock, so a lookup (a cache
+    hit, a status poll) never queues behind writers."""
+    engine: AsyncEngine = writing.kw["bind"]
+    return async_sessionmaker(engine.execution_options(**{_READ_ONLY: True}), expire_on_commit=False)
 
 
 def alembic_config(url: str | None = None) -> Config:
