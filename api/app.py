@@ -77,6 +77,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             stack.push_async_callback(engine.dispose)
             await upgrade_to_head(engine)
             extractor = CachingExtractor(Extractor(llm, effective), sessions(engine))
+            stack.push_async_callback(extractor.aclose)
             store = BatchStore(sessions(engine), settings.batch_lease_seconds)
             workers = BatchWorkers(
                 store,

@@ -9,6 +9,7 @@ gets the current request's metadata, a new id and time, zero usage and `cached: 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
 import uuid
@@ -57,6 +58,53 @@ def _served_from_cache(cached: Extraction, request: ExtractionRequest) -> Extrac
     )
 
 
+class _WriteBehind:
+    """New cache rows, written a batch at a time a moment after they arrive.
+
+    One transaction per extraction would take the database's write lock (SQLite has one) hundreds of
+    times a second under load; a batch takes it once. Rows not yet written are served from here, and
+    `aclose` writes what is left; a crash can lose only a few cache rows, never a result.
+    """
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], delay_seconds: float = 0.05) -> None:
+        self.sessions = sessions
+        self.delay_seconds = delay_seconds
+        self.pending: dict[str, str] = {}
+        self._flush: asyncio.Task[None] | None = None
+
+    def add(self, key: str, extraction_json: str) -> None:
+        self.pending[key] = extraction_json
+        if self._flush is None:
+            self._flush = asyncio.get_running_loop().create_task(self._write_soon())
+
+    async def _write_soon(self) -> None:
+        try:
+            await asyncio.sleep(self.delay_seconds)
+            await self._write()
+        finally:
+            self._flush = None
+            if self.pending:
+                self._flush = asyncio.get_running_loop().create_task(self._write_soon())
+
+    async def _write(self) -> None:
+        batch = dict(self.pending)
+        if not batch:
+            return
+        now = utcnow()
+        rows = [{"key": key, "extraction_json": value, "created_at": now} for key, value in batch.items()]
+        async with self.sessions.begin() as session:
+            await insert_ignoring_duplicates(session, CacheRow, rows, ["key"])
+        for key in batch:
+            self.pending.pop(key, None)
+
+    async def aclose(self) -> None:
+        if self._flush is not None:
+            self._flush.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._flush
+        await self._write()
+
+
 class CachingExtractor:
     """An `Extractor` that answers repeats from the database, for single and batch extractions alike."""
 
@@ -64,6 +112,7 @@ class CachingExtractor:
         self.extractor = extractor
         self.sessions = sessions
         self.readers = reading_sessions(sessions)
+        self._writes = _WriteBehind(sessions)
         # Identical articles in flight at once wait for the first instead of calling the LLM too.
         self._in_flight: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
@@ -71,9 +120,15 @@ class CachingExtractor:
     def llm(self) -> LLMClient:
         return self.extractor.llm
 
+    async def aclose(self) -> None:
+        """Write the cache rows still waiting (at shutdown)."""
+        await self._writes.aclose()
+
     async def _lookup(self, key: str) -> Extraction | None:
-        async with self.readers() as session:
-            found = await session.scalar(select(CacheRow.extraction_json).where(CacheRow.key == key))
+        found = self._writes.pending.get(key)
+        if found is None:
+            async with self.readers() as session:
+                found = await session.scalar(select(CacheRow.extraction_json).where(CacheRow.key == key))
         return Extraction.model_validate_json(found) if found is not None else None
 
     async def extract(self, request: ExtractionRequest) -> Extraction:
@@ -84,15 +139,5 @@ class CachingExtractor:
             if (cached := await self._lookup(key)) is not None:
                 return _served_from_cache(cached, request)
             extraction = await self.extractor.extract(request)
-            async with self.sessions.begin() as session:
-                await insert_ignoring_duplicates(
-                    session,
-                    CacheRow,
-                    {
-                        "key": key,
-                        "extraction_json": extraction.model_dump_json(),
-                        "created_at": utcnow(),
-                    },
-                    ["key"],
-                )
+            self._writes.add(key, extraction.model_dump_json())
             return extraction

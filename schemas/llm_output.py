@@ -1,8 +1,9 @@
 """The schema the model fills in: only what needs understanding, never what the service computes.
 
 Offsets, ids, dates and grounding are the service's job. The model names actors by name and copies
-short verbatim excerpts, which the service then finds in the text. Descriptions here are sent to the
-model with every request, so they are terse.
+short verbatim excerpts, which the service then finds in the text. The prompt explains every field,
+so the schema sent with each request carries structure only: no titles, no descriptions (the
+descriptions below are for readers of this code). That saves about 400 tokens a call.
 """
 
 from __future__ import annotations
@@ -116,6 +117,21 @@ class ModelProposal(_ModelOutput):
 
 
 _SCHEMAS: dict[tuple[Any, ...], str] = {}
+_PROSE_KEYWORDS = frozenset({"title", "description"})
+
+
+def _structure_only(schema: Any, *, field_names: bool = False) -> Any:
+    """The schema without titles and descriptions (keys under `properties` are field names: kept)."""
+    if isinstance(schema, dict):
+        return {
+            key: _structure_only(value, field_names=key in ("properties", "$defs"))
+            for key, value in schema.items()
+            if field_names or key not in _PROSE_KEYWORDS
+        }
+    if isinstance(schema, list):
+        return [_structure_only(item) for item in schema]
+    return schema
+
 
 _ITEM_MODELS: dict[ItemType, type[_ModelOutput]] = {
     ItemType.QUOTE: ModelQuote,
@@ -135,7 +151,7 @@ class ArticleFacts(_ModelOutput):
         """Generated once per selection of types (instructor asks for it on every call); copied each time."""
         key = (cls, args, tuple(sorted(kwargs.items())))
         if key not in _SCHEMAS:
-            _SCHEMAS[key] = json.dumps(super().model_json_schema(*args, **kwargs))
+            _SCHEMAS[key] = json.dumps(_structure_only(super().model_json_schema(*args, **kwargs)))
         return dict(json.loads(_SCHEMAS[key]))
 
     def items(self, item_type: ItemType) -> list[Any]:

@@ -1,0 +1,49 @@
+"""The extraction cache: repeats cost no LLM call, and rows written behind survive a restart."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from factline.cache import CachingExtractor
+from factline.database import create_engine, sessions, upgrade_to_head
+from factline.extraction import assemble_extraction
+from factline.settings import Settings
+from schemas import Extraction, ExtractionRequest, Usage, facts_model_for
+
+
+class CountingExtractor:
+    """Stands in for `Extractor`: builds a real result without an LLM, counting the calls."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.settings = Settings(_env_file=None, local_model="none")  # type: ignore[call-arg]
+        self.llm: Any = type("LLM", (), {"model": "m"})()
+
+    async def extract(self, request: ExtractionRequest) -> Extraction:
+        self.calls += 1
+        facts = facts_model_for(request.types).model_validate(
+            {"actors": [], "quotes": [], "events": [], "positions": [], "proposals": []}
+        )
+        usage = Usage(prompt_tokens=5, completion_tokens=5, total_tokens=10, llm_calls=1)
+        return assemble_extraction(
+            request, facts, usage=usage, model="m", prompt_version="v", fuzzy_threshold=90
+        )
+
+
+async def test_repeats_are_served_before_and_after_the_rows_are_written(tmp_path: Path) -> None:
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'cache.db'}")
+    await upgrade_to_head(engine)
+    request = ExtractionRequest(text="An article.", title="One")
+    inner = CountingExtractor()
+    cache = CachingExtractor(inner, sessions(engine))  # type: ignore[arg-type]
+    first = await cache.extract(request)
+    repeat = await cache.extract(request)  # still waiting to be written: served from memory
+    assert (inner.calls, first.cached, repeat.cached, repeat.usage.llm_calls) == (1, False, True, 0)
+    other = await cache.extract(ExtractionRequest(text="An article.", title="Two"))  # the title is in the key
+    assert (inner.calls, other.cached) == (2, False)
+    await cache.aclose()
+
+    after_restart = CachingExtractor(CountingExtractor(), sessions(engine))  # type: ignore[arg-type]
+    assert (await after_restart.extract(request)).cached
+    await engine.dispose()
