@@ -1,4 +1,5 @@
-"""The workers that extract batch items: asyncio tasks in the service process, bounded in number.
+"""The workers that extract batch items: asyncio tasks, bounded in number, in the service process or
+in a `factline worker` process of their own (many of them share one PostgreSQL database).
 
 Each worker claims one item at a time under a lease it renews while the LLM works; a rate limit
 puts the item back with the provider's Retry-After (and pauses this process's claiming), any other
@@ -42,7 +43,8 @@ class BatchWorkers:
         self.concurrency = concurrency
         self.lease_seconds = lease_seconds
         self.poll_seconds = poll_seconds
-        process = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        # `lease_owner` is 64 characters wide (PostgreSQL enforces it): a long host name is cut.
+        process = f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.owners = [f"{process}/{n}" for n in range(concurrency)]
         self._wake = asyncio.Event()
         self._paused_until = 0.0

@@ -1,4 +1,5 @@
-"""The batch store's guarantees, step by step: leases, lost leases, and one result line per item."""
+"""The batch store's guarantees, step by step, on SQLite and PostgreSQL: leases, lost leases, and one
+result line per item."""
 
 from __future__ import annotations
 
@@ -22,9 +23,14 @@ def _never_called(error: Exception) -> Problem:
     raise AssertionError(error)
 
 
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[BatchStore]:
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'store.db'}")
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[BatchStore]:
+    """The same guarantees on both databases (PostgreSQL: a real server, see tests/postgres.py)."""
+    if request.param == "postgresql":
+        url = str(request.getfixturevalue("postgres_url"))
+    else:
+        url = f"sqlite+aiosqlite:///{tmp_path / 'store.db'}"
+    engine = create_engine(url)
     await upgrade_to_head(engine)
     await upgrade_to_head(engine)  # running the migrations again at the next start-up is a no-op
     yield BatchStore(sessions(engine), lease_seconds=0.2)
