@@ -67,10 +67,8 @@ class PostgresServer:
     def create_database(self) -> str:
         """A new, empty database (tests must not see each other's batches or cached extractions)."""
         name = f"factline_{uuid.uuid4().hex[:12]}"
-        _run(
-            [str(self.bin_dir / "psql"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres"]
-            + ["-d", "postgres", "-q", "-c", f"CREATE DATABASE {name}"]
-        )
+        psql = [str(self.bin_dir / "psql"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres"]
+        _run([*psql, "-d", "postgres", "-q", "-c", f"CREATE DATABASE {name}"])
         return self.url(name)
 
 
@@ -110,4 +108,3 @@ def postgres_server() -> Iterator[PostgresServer]:
 def postgres_url(postgres_server: PostgresServer) -> str:
     """`FACTLINE_DATABASE_URL` of a fresh database on the session's PostgreSQL server."""
     return postgres_server.create_database()
-
