@@ -50,10 +50,11 @@ def _as_owner(command: list[str]) -> list[str]:
     return ["runuser", "-u", "postgres", "--", *command] if os.geteuid() == 0 else command
 
 
-def _run(command: list[str]) -> None:
+def _run(command: list[str]) -> str:
     done = subprocess.run(_as_owner(command), capture_output=True, text=True, timeout=60, check=False)
     if done.returncode != 0:
         raise RuntimeError(f"{' '.join(command)}: {done.stdout}{done.stderr}")
+    return done.stdout
 
 
 class PostgresServer:
@@ -64,11 +65,16 @@ class PostgresServer:
     def url(self, database: str) -> str:
         return f"postgresql+asyncpg://postgres@127.0.0.1:{self.port}/{database}"
 
+    def query(self, database: str, sql: str) -> str:
+        """What psql prints for `sql`, unaligned and without headers (`database`: a name or a URL)."""
+        name = database.rsplit("/", 1)[-1]
+        psql = [str(self.bin_dir / "psql"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres"]
+        return _run([*psql, "-d", name, "-q", "-A", "-t", "-c", sql]).strip()
+
     def create_database(self) -> str:
         """A new, empty database (tests must not see each other's batches or cached extractions)."""
         name = f"factline_{uuid.uuid4().hex[:12]}"
-        psql = [str(self.bin_dir / "psql"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres"]
-        _run([*psql, "-d", "postgres", "-q", "-c", f"CREATE DATABASE {name}"])
+        self.query("postgres", f"CREATE DATABASE {name}")
         return self.url(name)
 
 
