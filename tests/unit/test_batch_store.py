@@ -77,7 +77,7 @@ async def test_release_delays_the_item(store: BatchStore) -> None:
     assert await store.claim("w") is not None
 
 
-async def test_a_resuming_reader_misses_no_line_when_writers_finish_at_once(
+async def test_on_postgres_a_resuming_reader_misses_no_line_when_writers_finish_at_once(
     postgres_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Many workers finish at once on PostgreSQL, each pausing between drawing its line's cursor and
