@@ -96,7 +96,19 @@ def postgres_server() -> Iterator[PostgresServer]:
     if os.geteuid() == 0:
         shutil.chown(home, "postgres", "postgres")
     port = free_port()
-    _run([str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8"])
+    _run(
+        [
+            str(bin_dir / "initdb"),
+            "-D",
+            str(data),
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--no-sync",
+        ]
+    )
     options = (
         f"-h 127.0.0.1 -p {port} -k {home} -c fsync=off -c synchronous_commit=off "
         "-c full_page_writes=off -c max_connections=200"
