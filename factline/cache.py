@@ -76,6 +76,15 @@ class CachingExtractor:
             found = await session.scalar(select(CacheRow.extraction_json).where(CacheRow.key == key))
         return Extraction.model_validate_json(found) if found is not None else None
 
+    async def _remember(self, key: str, extraction: Extraction) -> None:
+        async with self.sessions.begin() as session:
+            await insert_ignoring_duplicates(
+                session,
+                CacheRow,
+                {"key": key, "extraction_json": extraction.model_dump_json(), "created_at": utcnow()},
+                ["key"],
+            )
+
     async def extract(self, request: ExtractionRequest) -> Extraction:
         key = cache_key(request, self.extractor.llm.model, self.extractor.settings.fuzzy_match_threshold)
         lock = self._in_flight.setdefault(key, asyncio.Lock())
@@ -84,15 +93,6 @@ class CachingExtractor:
             if (cached := await self._lookup(key)) is not None:
                 return _served_from_cache(cached, request)
             extraction = await self.extractor.extract(request)
-            async with self.sessions.begin() as session:
-                await insert_ignoring_duplicates(
-                    session,
-                    CacheRow,
-                    {
-                        "key": key,
-                        "extraction_json": extraction.model_dump_json(),
-                        "created_at": utcnow(),
-                    },
-                    ["key"],
-                )
+            # Shielded: a worker stopped now must not leave a write transaction (SQLite's lock) open.
+            await asyncio.shield(self._remember(key, extraction))
             return extraction
