@@ -1,10 +1,14 @@
-"""The ASGI application: `api.app:app`, built by `create_app()`."""
+"""The ASGI application: `api.app:app`, built by `create_app()`; and `run_workers()`, the same batch
+workers without HTTP, for `factline worker`."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import signal
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
 
 from litestar import Litestar
 from litestar.logging import LoggingConfig
@@ -63,36 +67,70 @@ async def _llm_settings(settings: Settings, stack: AsyncExitStack) -> tuple[Sett
     return settings.for_local_server(server.base_url), None
 
 
+@dataclass(frozen=True)
+class Services:
+    settings: Settings
+    extractor: CachingExtractor
+    batch_store: BatchStore
+    batch_workers: BatchWorkers
+
+
+async def open_services(settings: Settings, stack: AsyncExitStack) -> Services:
+    """What a process needs to extract: one LLM client (and the embedded server if used), the database
+    brought to the newest schema, the batch store and its workers (not started); closed by `stack`."""
+    effective, unavailable_reason = await _llm_settings(settings, stack)
+    llm = LLMClient(effective, unavailable_reason=unavailable_reason)
+    stack.push_async_callback(llm.aclose)
+    engine = create_engine(settings.database_url)
+    stack.push_async_callback(engine.dispose)
+    await upgrade_to_head(engine)
+    extractor = CachingExtractor(Extractor(llm, effective), sessions(engine))
+    stack.push_async_callback(extractor.aclose)
+    store = BatchStore(sessions(engine), settings.batch_lease_seconds)
+    workers = BatchWorkers(
+        store,
+        extractor,
+        problem_for,
+        concurrency=settings.batch_concurrency,
+        lease_seconds=settings.batch_lease_seconds,
+        poll_seconds=settings.batch_poll_seconds,
+    )
+    return Services(settings, extractor, store, workers)
+
+
+async def run_workers(settings: Settings) -> None:
+    """Batch workers only, until SIGTERM or SIGINT: then the items they hold go back to the queue at
+    once, instead of waiting for their leases to run out."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    async with AsyncExitStack() as stack:
+        workers = (await open_services(settings, stack)).batch_workers
+        await workers.start()
+        stack.push_async_callback(workers.stop)
+        logger.info("batch worker running %d at a time", settings.batch_concurrency)
+        await stop.wait()
+        logger.info("batch worker stopping")
+    logger.info("batch worker stopped")
+
+
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or get_settings()
 
     @asynccontextmanager
     async def services(app: Litestar) -> AsyncIterator[None]:
-        """For the process: one LLM client (and the embedded server if used), the database, the workers."""
+        """For the process: the services, and the batch workers unless dedicated processes run them."""
         async with AsyncExitStack() as stack:
-            effective, unavailable_reason = await _llm_settings(settings, stack)
-            llm = LLMClient(effective, unavailable_reason=unavailable_reason)
-            stack.push_async_callback(llm.aclose)
-            engine = create_engine(settings.database_url)
-            stack.push_async_callback(engine.dispose)
-            await upgrade_to_head(engine)
-            extractor = CachingExtractor(Extractor(llm, effective), sessions(engine))
-            stack.push_async_callback(extractor.aclose)
-            store = BatchStore(sessions(engine), settings.batch_lease_seconds)
-            workers = BatchWorkers(
-                store,
-                extractor,
-                problem_for,
-                concurrency=settings.batch_concurrency,
-                lease_seconds=settings.batch_lease_seconds,
-                poll_seconds=settings.batch_poll_seconds,
-            )
+            opened = await open_services(settings, stack)
             app.state.settings = settings
-            app.state.extractor = extractor
-            app.state.batch_store = store
-            app.state.batch_workers = workers
-            await workers.start()
-            stack.push_async_callback(workers.stop)
+            app.state.extractor = opened.extractor
+            app.state.batch_store = opened.batch_store
+            # Without in-process workers, `wake()` is a no-op: worker processes poll the database.
+            app.state.batch_workers = opened.batch_workers
+            if settings.batch_workers_in_process:
+                await opened.batch_workers.start()
+                stack.push_async_callback(opened.batch_workers.stop)
             yield
 
     app = Litestar(

@@ -64,19 +64,30 @@ def wait_ready(url: str, timeout: float = 30) -> None:
 
 
 @contextmanager
-def process(command: list[str], ready_url: str, env: dict[str, str] | None = None) -> Iterator[None]:
+def process(
+    command: list[str], ready_url: str, env: dict[str, str] | None = None
+) -> Iterator[subprocess.Popen[bytes]]:
     proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_ready(ready_url)
-        yield
+        yield proc
     finally:
         proc.terminate()
         proc.wait(timeout=20)
 
 
 @contextmanager
-def service(llm_url: str, workers: int = 1) -> Iterator[str]:
+def service(llm_url: str, workers: int = 1, **settings: str) -> Iterator[str]:
     """The service under uvicorn with its own fresh database, so no earlier run's cache answers."""
+    with service_process(llm_url, workers, **settings) as (base, _):
+        yield base
+
+
+@contextmanager
+def service_process(
+    llm_url: str, workers: int = 1, **settings: str
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """`service`, also yielding the uvicorn process; `settings` are more FACTLINE_* variables."""
     port = free_port()
     database = Path(tempfile.mkdtemp(prefix="factline-bench-")) / "bench.db"
     env = {k: v for k, v in os.environ.items() if not k.startswith("FACTLINE_")}
@@ -88,6 +99,7 @@ def service(llm_url: str, workers: int = 1) -> Iterator[str]:
         "FACTLINE_LOG_LEVEL": "WARNING",
         "FACTLINE_LLM_MAX_CONCURRENCY": "64",
     }
+    env |= {f"FACTLINE_{name.upper()}": value for name, value in settings.items()}
     command = [
         str(BIN / "uvicorn"),
         "api.app:app",
@@ -101,8 +113,8 @@ def service(llm_url: str, workers: int = 1) -> Iterator[str]:
         "--log-level",
         "warning",
     ]
-    with process(command, f"http://127.0.0.1:{port}/health", env):
-        yield f"http://127.0.0.1:{port}"
+    with process(command, f"http://127.0.0.1:{port}/health", env) as proc:
+        yield f"http://127.0.0.1:{port}", proc
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -320,6 +332,180 @@ def measure_tokens() -> dict[str, Any] | None:
     return asyncio.run(count())
 
 
+def batch_status(client: httpx.Client, base: str, batch_id: str) -> dict[str, Any]:
+    return dict(client.get(f"{base}/v1/batches/{batch_id}").raise_for_status().json())
+
+
+def ndjson_articles(count: int, tag: str) -> bytes:
+    """`count` distinct 4 KB articles (distinct for the cache), one JSON object per line."""
+    text = article_4k()
+    lines = (json.dumps({"id": f"{tag}-{n}", "text": f"{text}\n\nEdition {tag}-{n}."}) for n in range(count))
+    return ("\n".join(lines) + "\n").encode()
+
+
+def measure_batch_time(articles: int, latency_ms: float, concurrency: int, runs: int) -> dict[str, Any]:
+    """A batch through the in-process workers against the ideal N·L/C.
+
+    `elapsed_seconds` is the batch's own time from its first item's start to its last item's end;
+    `start_up` is from the submission's answer to the first start (the workers' poll and claim).
+    """
+    ideal = articles * latency_ms / 1000 / concurrency
+    rows = []
+    with (
+        running_fake_llm(latency_ms) as llm,
+        service(
+            llm.base_url,
+            batch_concurrency=str(concurrency),
+            batch_poll_seconds="0.05",
+            llm_max_concurrency=str(max(64, concurrency)),
+        ) as base,
+        httpx.Client(timeout=120) as client,
+    ):
+        for run in range(runs):
+            content = ndjson_articles(articles, f"time-{run}")
+            headers = {"content-type": "application/x-ndjson"}
+            submitted = time.monotonic()
+            batch = (
+                client.post(f"{base}/v1/batches", content=content, headers=headers).raise_for_status().json()
+            )
+            while (batch := batch_status(client, base, batch["id"]))["counts"]["pending"]:
+                time.sleep(0.05)
+            wall = time.monotonic() - submitted
+            assert batch["counts"]["succeeded"] == articles, batch["counts"]
+            started = datetime.fromisoformat(batch["started_at"])
+            created = datetime.fromisoformat(batch["created_at"])
+            rows.append(
+                {
+                    "elapsed": batch["elapsed_seconds"],
+                    "start_up": (started - created).total_seconds(),
+                    "wall": wall,
+                    "ratio": batch["elapsed_seconds"] / ideal,
+                }
+            )
+    return {
+        "articles": articles,
+        "latency_ms": latency_ms,
+        "concurrency": concurrency,
+        "ideal": ideal,
+        "runs": rows,
+    }
+
+
+def _peak_rss_mb(pid: int) -> float:
+    """The process's high-water mark of resident memory so far (VmHWM), in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmHWM in /proc: not Linux?")
+
+
+def _current_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmRSS in /proc: not Linux?")
+
+
+def measure_archive_memory(megabytes: int, process_seconds: float) -> dict[str, Any]:
+    """Peak RSS of the service accepting a large NDJSON archive, then processing it for a while.
+
+    The archive (distinct 4 KB articles) is written to disk and streamed to the service from the file,
+    so the client holds none of it. The peak is the kernel's high-water mark (VmHWM) of the uvicorn
+    process, which holds the API and the workers; limits are raised to admit the archive.
+    """
+    path = Path(tempfile.mkdtemp(prefix="factline-bench-")) / "archive.ndjson"
+    text = article_4k()
+    target = megabytes * 1024 * 1024
+    written = count = 0
+    with path.open("w", encoding="utf-8") as output:
+        while written < target:
+            line = json.dumps({"id": f"big-{count}", "text": f"{text}\n\nEdition {count}."}) + "\n"
+            output.write(line)
+            written += len(line.encode())
+            count += 1
+    size = path.stat().st_size
+    try:
+        with (
+            running_fake_llm(0) as llm,
+            service_process(
+                llm.base_url,
+                batch_concurrency="16",
+                batch_max_upload_bytes=str(size + 1),
+                batch_max_total_bytes=str(size + 1),
+                batch_max_files=str(count + 1),
+            ) as (base, proc),
+            httpx.Client(timeout=3600) as client,
+        ):
+            idle_mb = _current_rss_mb(proc.pid)
+
+            def chunks() -> Iterator[bytes]:
+                with path.open("rb") as archive:
+                    while chunk := archive.read(1024 * 1024):
+                        yield chunk
+
+            started = time.monotonic()
+            response = client.post(
+                f"{base}/v1/batches", content=chunks(), headers={"content-type": "application/x-ndjson"}
+            )
+            batch = response.raise_for_status().json()
+            accepted_seconds = time.monotonic() - started
+            accepted_peak_mb = _peak_rss_mb(proc.pid)
+            time.sleep(process_seconds)
+            status = batch_status(client, base, batch["id"])
+            return {
+                "bytes": size,
+                "articles": count,
+                "idle_mb": idle_mb,
+                "accept_seconds": accepted_seconds,
+                "accept_peak_mb": accepted_peak_mb,
+                "process_seconds": process_seconds,
+                "processed": status["counts"]["succeeded"] + status["counts"]["failed"],
+                "peak_mb": _peak_rss_mb(proc.pid),
+            }
+    finally:
+        shutil.rmtree(path.parent, ignore_errors=True)
+
+
+def batch_sections(timing: list[dict[str, Any]], memory: dict[str, Any]) -> list[str]:
+    lines = [
+        "## Batch time",
+        "",
+        "A batch of N distinct 4 KB articles (NDJSON) through the service's own workers, the fake LLM "
+        "answering after L, C items at a time: the batch's `elapsed_seconds` (first start to last end) "
+        "against the ideal N·L/C; the goal is at most 1.05 × ideal plus start-up. Start-up is from the "
+        "submission's answer to the first item's start; wall is submission to the last result, client "
+        "included.",
+        "",
+        "| N | L | C | ideal N·L/C | elapsed (median, min–max) | ratio | start-up | wall |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for row in timing:
+        runs = row["runs"]
+        lines.append(
+            f"| {row['articles']} | {row['latency_ms'] / 1000:g} s | {row['concurrency']} | "
+            f"{row['ideal']:.2f} s | {summary([r['elapsed'] for r in runs], 's', 2)} | "
+            f"{statistics.median(r['ratio'] for r in runs):.3f} | "
+            f"{statistics.median(r['start_up'] for r in runs):.2f} s | "
+            f"{statistics.median(r['wall'] for r in runs):.2f} s |"
+        )
+    lines += [
+        "",
+        "## Memory with a large archive",
+        "",
+        f"An NDJSON archive of {memory['bytes'] / 1024 / 1024:.0f} MB ({memory['articles']} distinct 4 KB "
+        "articles) streamed to `POST /v1/batches` from a file, then processed by 16 workers with an instant "
+        f"fake LLM for {memory['process_seconds']:g} s ({memory['processed']} articles done by then). "
+        "Resident memory of the uvicorn process (API and workers) read from `/proc/<pid>/status`: "
+        "VmRSS when idle, VmHWM (the kernel's peak) after the upload and at the end. Goal: under 300 MB.",
+        "",
+        "| idle | peak while accepting | peak accepting and processing | upload accepted in |",
+        "|---|---|---|---|",
+        f"| {memory['idle_mb']:.0f} MB | {memory['accept_peak_mb']:.0f} MB | {memory['peak_mb']:.0f} MB | "
+        f"{memory['accept_seconds']:.1f} s |",
+    ]
+    return lines
+
+
 def completion_per_item() -> list[dict[str, Any]]:
     rows = []
     for path in sorted((ROOT / "fixtures" / "llm").glob("*.json")):
@@ -355,7 +541,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--output", default=str(ROOT / "BENCHMARKS.md"))
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--archive-mb", type=int, default=1024, help="size of the large-archive test")
+    parser.add_argument(
+        "--batches-only", action="store_true", help="print the batch sections only; BENCHMARKS.md untouched"
+    )
     args = parser.parse_args()
+
+    print("batch time (fake LLM answering after 0.5 s)...", flush=True)
+    timing = [measure_batch_time(200, 500, 16, args.runs), measure_batch_time(60, 1000, 4, args.runs)]
+    print(f"memory with a {args.archive_mb} MB archive...", flush=True)
+    memory = measure_archive_memory(args.archive_mb, 30)
+    batches = batch_sections(timing, memory)
+    if args.batches_only:
+        print("\n".join(batches))
+        return
 
     print("overhead (fake LLM answering after 1 s)...", flush=True)
     overhead = measure_overhead(1000, args.runs, 15)
@@ -449,6 +648,7 @@ def main() -> None:
             f"| `{row['article']}` | {row['completion_tokens']} | {row['items']} | "
             f"{row['completion_tokens'] / max(row['items'], 1):.0f} |"
         )
+    lines += ["", *batches]
     Path(args.output).write_text("\n".join(lines) + "\n", "utf-8")
     print(f"wrote {args.output}")
 

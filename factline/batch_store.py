@@ -4,7 +4,8 @@ Every state change is one short transaction. An item is claimed with a lease (`l
 `lease_until`) that its worker renews; an item whose lease ran out (its worker died) is returned to
 the queue. Finishing an item writes its result line and marks it done in one transaction, and only
 if the worker still holds the lease; the line's key is the item id, so no item is ever reported
-twice, whatever crashed where.
+twice, whatever crashed where. The same code runs on SQLite (one process) and on PostgreSQL (many
+worker processes on many machines sharing one queue).
 """
 
 from __future__ import annotations
@@ -16,11 +17,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, delete, func, or_, select, update
+from sqlalchemy import and_, case, delete, func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from factline.archives import ArchiveEntry
-from factline.database import reading_sessions
+from factline.database import RESULTS_LOCK, reading_sessions
 from factline.errors import ArchiveUnreadable, BatchConflict, BatchNotFound
 from factline.tables import BatchRow, ItemRow, ResultRow, utcnow
 from factline.upsert import insert_ignoring_duplicates
@@ -71,6 +72,24 @@ def result_line(seq: int, line_json: str) -> str:
     return json.dumps({"cursor": str(seq), **json.loads(line_json)}, ensure_ascii=False)
 
 
+async def serialise_result_lines(session: AsyncSession, batch_id: str) -> None:
+    """Make result lines of a batch get their cursors in commit order; call before writing any.
+
+    A line's cursor is its `seq`, drawn from a sequence when the row is inserted, and a client resumes
+    with `seq > after`. With several writers, a transaction can draw seq 10, another draw 11 and
+    commit first; a reader that saw 11 and resumes after it would never see 10. Holding a lock per
+    batch (released at commit, after the commit is visible) from before the insert until the commit
+    makes every line drawn later commit later. Only lines of the same batch share a cursor space, so
+    other batches do not wait. SQLite needs nothing: `BEGIN IMMEDIATE` admits one writer at a time.
+    Taken before the item's row is touched, so that every writer takes the two locks in one order.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(
+            text("SELECT pg_advisory_xact_lock(:key, hashtext(:batch_id))"),
+            {"key": RESULTS_LOCK, "batch_id": batch_id},
+        )
+
+
 class BatchStore:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], lease_seconds: float) -> None:
         self.sessions = sessions
@@ -97,7 +116,7 @@ class BatchStore:
                     id=batch_id,
                     created_at=now,
                     archive_kind=str(kind),
-                    filename=filename,
+                    filename=filename[-512:] if filename else None,  # PostgreSQL enforces the width
                     types=",".join(types) if types else None,
                     total=0,
                 )
@@ -235,6 +254,7 @@ class BatchStore:
         status = ItemStatus.SUCCEEDED if extraction is not None else ItemStatus.FAILED
         usage = extraction.usage if extraction is not None else (problem_usage(problem) if problem else None)
         async with self.sessions.begin() as session:
+            await serialise_result_lines(session, item.batch_id)
             marked = await session.execute(
                 update(ItemRow)
                 .where(self._held(item.id, owner))
@@ -272,6 +292,7 @@ class BatchStore:
         """Stop a batch: its unfinished items end as cancelled (a running one's outcome is discarded)."""
         now = utcnow()
         async with self.sessions.begin() as session:
+            await serialise_result_lines(session, batch_id)
             batch = await self._batch_row(session, batch_id)
             if batch.cancelled_at is not None:
                 return

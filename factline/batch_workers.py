@@ -1,8 +1,13 @@
-"""The workers that extract batch items: asyncio tasks in the service process, bounded in number.
+"""The workers that extract batch items: asyncio tasks, bounded in number, in the service process or
+in a `factline worker` process of their own (many of them share one PostgreSQL database).
 
 Each worker claims one item at a time under a lease it renews while the LLM works; a rate limit
 puts the item back with the provider's Retry-After (and pauses this process's claiming), any other
 failure becomes the item's problem. A reaper returns items whose lease ran out: their worker died.
+
+Stopping never cancels a database transaction: a transaction cut off by cancellation can stay open
+(on SQLite holding the write lock, on PostgreSQL the rows), and the hand-back that follows would
+wait for it. Workers finish their current database step and leave; only LLM calls are cancelled.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ import uuid
 from factline.batch_store import BatchStore, ClaimedItem, Describe
 from factline.cache import CachingExtractor
 from factline.errors import LLMRateLimited
-from schemas import ExtractionRequest
+from schemas import Extraction, ExtractionRequest
 
 logger = logging.getLogger("factline.batches")
 
@@ -42,11 +47,14 @@ class BatchWorkers:
         self.concurrency = concurrency
         self.lease_seconds = lease_seconds
         self.poll_seconds = poll_seconds
-        process = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        # `lease_owner` is 64 characters wide (PostgreSQL enforces it): a long host name is cut.
+        process = f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.owners = [f"{process}/{n}" for n in range(concurrency)]
         self._wake = asyncio.Event()
+        self._stopping = asyncio.Event()
         self._paused_until = 0.0
         self._tasks: list[asyncio.Task[None]] = []
+        self._extracting: set[asyncio.Task[Extraction]] = set()
 
     async def start(self) -> None:
         if requeued := await self.store.requeue_expired():
@@ -58,8 +66,10 @@ class BatchWorkers:
 
     async def stop(self) -> None:
         """Stop working and give back what this process holds, so nothing waits for a lease to expire."""
-        for task in self._tasks:
-            task.cancel()
+        self._stopping.set()
+        self._wake.set()
+        for extraction in list(self._extracting):
+            extraction.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks = []
         if released := await self.store.release_all(self.owners):
@@ -70,16 +80,18 @@ class BatchWorkers:
         self._wake.set()
 
     async def _idle(self, seconds: float) -> None:
+        """Wait `seconds`, or less when new work is queued or the workers stop."""
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wake.wait(), timeout=seconds)
-        self._wake.clear()
+        if not self._stopping.is_set():
+            self._wake.clear()
 
     async def _work(self, owner: str) -> None:
-        while True:
+        while not self._stopping.is_set():
             try:
                 pause = self._paused_until - time.monotonic()
                 if pause > 0:
-                    await asyncio.sleep(pause)
+                    await self._idle(pause)
                     continue
                 item = await self.store.claim(owner)
                 if item is None:
@@ -93,10 +105,20 @@ class BatchWorkers:
                 await asyncio.sleep(self.poll_seconds)
 
     async def _process(self, item: ClaimedItem, owner: str) -> None:
-        heartbeat = asyncio.create_task(self._renew(item, owner))
+        done = asyncio.Event()
+        heartbeat = asyncio.create_task(self._renew(item, owner, done))
+        extracting: asyncio.Task[Extraction] | None = None
         try:
+            if self._stopping.is_set():
+                return  # claimed as the workers stopped: `stop()` hands it back
             request = ExtractionRequest.model_validate_json(item.request_json)
-            extraction = await self.extractor.extract(request)
+            extracting = asyncio.create_task(self.extractor.extract(request))
+            self._extracting.add(extracting)
+            extraction = await extracting
+        except asyncio.CancelledError:
+            if extracting is not None and extracting.cancelled() and self._stopping.is_set():
+                return  # stopping: `stop()` hands the item back
+            raise
         except LLMRateLimited as error:
             delay = float(error.retry_after) if error.retry_after is not None else DEFAULT_RATE_LIMIT_PAUSE
             self._paused_until = max(self._paused_until, time.monotonic() + delay)
@@ -107,22 +129,28 @@ class BatchWorkers:
             await self.store.finish(item, owner, problem=self.describe(error))
             return
         finally:
-            heartbeat.cancel()
+            if extracting is not None:
+                self._extracting.discard(extracting)
+            done.set()
             await asyncio.wait({heartbeat})  # no renewal may run after the outcome is written
         if not await self.store.finish(item, owner, extraction=extraction):
             logger.warning(
                 "item %s was taken back (lease lost or batch cancelled); result discarded", item.id
             )
 
-    async def _renew(self, item: ClaimedItem, owner: str) -> None:
+    async def _renew(self, item: ClaimedItem, owner: str, done: asyncio.Event) -> None:
         while True:
-            await asyncio.sleep(self.lease_seconds / 3)
-            if not await self.store.renew(item.id, owner):
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(done.wait(), timeout=self.lease_seconds / 3)
+            if done.is_set() or not await self.store.renew(item.id, owner):
                 return
 
     async def _reap(self) -> None:
         while True:
-            await asyncio.sleep(self.lease_seconds / 2)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), timeout=self.lease_seconds / 2)
+            if self._stopping.is_set():
+                return
             try:
                 if requeued := await self.store.requeue_expired():
                     logger.warning("returned %d items with expired leases to the queue", requeued)

@@ -139,5 +139,6 @@ class CachingExtractor:
             if (cached := await self._lookup(key)) is not None:
                 return _served_from_cache(cached, request)
             extraction = await self.extractor.extract(request)
+            # Written behind, in its own task: a worker cancelled now cannot leave a write transaction open.
             self._writes.add(key, extraction.model_dump_json())
             return extraction

@@ -1,4 +1,4 @@
-"""The `factline` command: serve, export the OpenAPI document, record LLM fixtures."""
+"""The `factline` command: serve, run batch workers, export the OpenAPI document, record LLM fixtures."""
 
 from __future__ import annotations
 
@@ -16,6 +16,19 @@ def _serve(_: argparse.Namespace) -> int:
 
     settings = get_settings()
     uvicorn.run("api.app:app", host=settings.host, port=settings.port, log_level=settings.log_level.lower())
+    return 0
+
+
+def _worker(_: argparse.Namespace) -> int:
+    import logging
+
+    from api.app import run_workers
+
+    settings = get_settings()
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("httpx", "httpcore"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    asyncio.run(run_workers(settings))
     return 0
 
 
@@ -83,6 +96,11 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("serve", help="run the HTTP service (FACTLINE_HOST, FACTLINE_PORT)").set_defaults(
         run=_serve
     )
+    commands.add_parser(
+        "worker",
+        help="run batch workers only, no HTTP (FACTLINE_DATABASE_URL, FACTLINE_BATCH_CONCURRENCY); "
+        "stops on SIGTERM, handing its items back",
+    ).set_defaults(run=_worker)
     openapi = commands.add_parser("openapi", help="write the OpenAPI document generated from the code")
     openapi.add_argument("--output", default="openapi.json")
     openapi.add_argument("--check", action="store_true", help="fail if the file differs from the code")

@@ -3,6 +3,9 @@
 SQLite gets WAL (readers never wait for the writer), a busy timeout, and `BEGIN IMMEDIATE`
 transactions: a transaction that reads then writes would otherwise fail at once when another
 connection wrote in between, instead of waiting its turn.
+
+PostgreSQL (`postgresql+asyncpg://…`) is what several processes on several machines share: workers
+claim with `FOR UPDATE SKIP LOCKED`, and start-up migrations are serialised by an advisory lock.
 """
 
 from __future__ import annotations
@@ -12,12 +15,15 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, event
+from sqlalchemy import Connection, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 _READ_ONLY = "factline_read_only"
+# Keys of PostgreSQL advisory locks (any constants; they only need to differ from each other).
+MIGRATION_LOCK = 0x6661_6374  # "fact"
+RESULTS_LOCK = 0x6C69_6E65  # "line"
 
 
 def create_engine(url: str) -> AsyncEngine:
@@ -65,6 +71,9 @@ def alembic_config(url: str | None = None) -> Config:
 
 
 def _upgrade(connection: Connection) -> None:
+    if connection.dialect.name == "postgresql":
+        # Services and workers starting at once would otherwise race to create the same tables.
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
     config = alembic_config()
     config.attributes["connection"] = connection
     command.upgrade(config, "head")

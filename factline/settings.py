@@ -106,13 +106,21 @@ class Settings(BaseSettings):
         str,
         Field(
             description="SQLAlchemy async URL of the database that keeps batches, their items and results, "
-            "and the extraction cache: a SQLite file in the working directory by default; "
-            "postgresql+asyncpg://… for PostgreSQL (install asyncpg; not yet tested).",
+            "and the extraction cache: a SQLite file in the working directory by default (one process); "
+            "postgresql+asyncpg://user:password@host/db for PostgreSQL, which several services and "
+            "`factline worker` processes on several machines can share.",
         ),
     ] = "sqlite+aiosqlite:///factline.db"
     batch_concurrency: Annotated[
         int, Field(ge=1, le=256, description="Batch items extracted at once by this process's workers.")
     ] = 2
+    batch_workers_in_process: Annotated[
+        bool,
+        Field(
+            description="Whether `factline serve` runs batch workers itself; false when dedicated "
+            "`factline worker` processes do the work (the service then only accepts and reports).",
+        ),
+    ] = True
     batch_lease_seconds: Annotated[
         float,
         Field(

@@ -73,7 +73,7 @@ class ItemRow(Base):
     """One article of a batch; `status` moves queued → running → succeeded | failed | cancelled."""
 
     __tablename__ = "batch_items"
-    __table_args__ = (Index("ix_batch_items_claim", "status", "available_at"),)
+    __table_args__ = (Index("ix_batch_items_claim", "status", "available_at", "position"),)
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     batch_id: Mapped[str] = mapped_column(ForeignKey("batches.id", ondelete="CASCADE"), index=True)

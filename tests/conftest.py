@@ -25,8 +25,12 @@ from factline.recording import load_article_request
 from factline.settings import Settings
 from schemas import ExtractionRequest
 
+pytest_plugins = ["tests.postgres"]
+
+_SWITCHES = ("FACTLINE_LIVE_TESTS", "FACTLINE_POSTGRES_TESTS")
+
 # Tests build their settings explicitly; a developer's FACTLINE_* variables must not leak into them.
-for _name in [name for name in os.environ if name.startswith("FACTLINE_") and name != "FACTLINE_LIVE_TESTS"]:
+for _name in [name for name in os.environ if name.startswith("FACTLINE_") and name not in _SWITCHES]:
     del os.environ[_name]
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -1,4 +1,5 @@
-"""Batches through the HTTP API: every archive kind, polling, results and their resumption, events."""
+"""Batches through the HTTP API on SQLite and on a real PostgreSQL: every archive kind, polling,
+results and their resumption, events."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from pytest_httpx import HTTPXMock
 
+from factline.settings import Settings
 from tests.batch_support import (
     article_text,
     llm_answers_every_article,
@@ -22,6 +24,14 @@ from tests.batch_support import (
     wait_until_finished,
     zip_archive,
 )
+from tests.conftest import make_settings
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def settings(request: pytest.FixtureRequest) -> Settings:
+    if request.param == "postgresql":
+        return make_settings(database_url=request.getfixturevalue("postgres_url"))
+    return make_settings()
 
 
 def assert_grounded_success(line: dict[str, Any], text: str) -> None:

@@ -1,13 +1,17 @@
-"""The batch store's guarantees, step by step: leases, lost leases, and one result line per item."""
+"""The batch store's guarantees, step by step, on SQLite and PostgreSQL: leases, lost leases, and one
+result line per item."""
 
 from __future__ import annotations
 
 import asyncio
+import random
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from factline import batch_store
 from factline.archives import ArchiveEntry
 from factline.batch_store import BatchStore
 from factline.database import create_engine, sessions, upgrade_to_head
@@ -22,9 +26,14 @@ def _never_called(error: Exception) -> Problem:
     raise AssertionError(error)
 
 
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[BatchStore]:
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'store.db'}")
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[BatchStore]:
+    """The same guarantees on both databases (PostgreSQL: a real server, see tests/postgres.py)."""
+    if request.param == "postgresql":
+        url = str(request.getfixturevalue("postgres_url"))
+    else:
+        url = f"sqlite+aiosqlite:///{tmp_path / 'store.db'}"
+    engine = create_engine(url)
     await upgrade_to_head(engine)
     await upgrade_to_head(engine)  # running the migrations again at the next start-up is a no-op
     yield BatchStore(sessions(engine), lease_seconds=0.2)
@@ -66,3 +75,51 @@ async def test_release_delays_the_item(store: BatchStore) -> None:
     assert await store.claim("w") is None
     await asyncio.sleep(0.35)
     assert await store.claim("w") is not None
+
+
+async def test_on_postgres_a_resuming_reader_misses_no_line_when_writers_finish_at_once(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Many workers finish at once on PostgreSQL, each pausing between drawing its line's cursor and
+    committing; a client tailing the results with `after` must still read every line."""
+    engine = create_engine(postgres_url)
+    await upgrade_to_head(engine)
+    store = BatchStore(sessions(engine), lease_seconds=60)
+    count = 40
+    request = ExtractionRequest(text="Some article.")
+    entries = [ArchiveEntry(n, f"a{n}", request=request) for n in range(count)]
+    batch_id = await store.create(ArchiveKind.NDJSON, None, None, _one_chunk(entries), _never_called)
+    claimed = [await store.claim(f"w{n}") for n in range(count)]
+    real_insert = batch_store.insert_ignoring_duplicates
+
+    async def slow_insert(*args: Any, **kwargs: Any) -> int:
+        inserted = await real_insert(*args, **kwargs)
+        await asyncio.sleep(random.uniform(0, 0.05))  # the seq is drawn; the commit comes later
+        return inserted
+
+    monkeypatch.setattr(batch_store, "insert_ignoring_duplicates", slow_insert)
+    problem = Problem(type="urn:x", title="t", status=502, detail="d")
+    all_finished = asyncio.Event()
+
+    async def finish_all() -> None:
+        await asyncio.gather(
+            *(store.finish(item, f"w{n}", problem=problem) for n, item in enumerate(claimed) if item)
+        )
+        all_finished.set()
+
+    read: list[int] = []
+
+    async def tail() -> None:
+        after = 0
+        while True:
+            last_round = all_finished.is_set()
+            for seq, _ in await store.results(batch_id, after):
+                read.append(seq)
+                after = seq
+            if last_round:
+                return
+            await asyncio.sleep(0.001)
+
+    await asyncio.gather(tail(), finish_all())
+    await engine.dispose()
+    assert len(read) == count, f"the reader missed {count - len(read)} lines"

@@ -1,0 +1,68 @@
+"""Stopping the workers (SIGTERM, shutdown) never cuts a database step short, and hands items back."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from factline.archives import ArchiveEntry
+from factline.batch_store import BatchStore, ClaimedItem
+from factline.batch_workers import BatchWorkers
+from factline.database import create_engine, sessions, upgrade_to_head
+from schemas import ArchiveKind, ExtractionRequest, Problem
+
+
+async def _chunk(count: int) -> AsyncIterator[Sequence[ArchiveEntry]]:
+    yield [ArchiveEntry(n, f"a{n}", request=ExtractionRequest(text=f"Article {n}.")) for n in range(count)]
+
+
+class SlowFinishStore(BatchStore):
+    """Finishing takes a while inside its transaction, as a busy database would."""
+
+    finished: int = 0
+
+    async def finish(self, item: ClaimedItem, owner: str, **outcome: Any) -> bool:
+        async with self.sessions.begin():
+            await asyncio.sleep(0.3)
+        self.finished += 1
+        return await super().finish(item, owner, **outcome)
+
+
+class Extractor:
+    """The first article fails at once (its outcome is being written when the workers stop); the
+    others wait for an LLM that never answers."""
+
+    async def extract(self, request: ExtractionRequest) -> Any:
+        if request.text == "Article 0.":
+            raise RuntimeError("no")
+        await asyncio.Event().wait()
+
+
+def _problem(error: Exception) -> Problem:
+    return Problem(type="urn:x", title="t", status=502, detail=str(error))
+
+
+async def test_stop_lets_a_database_step_finish_and_hands_the_rest_back(tmp_path: Path) -> None:
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}")
+    await upgrade_to_head(engine)
+    store = SlowFinishStore(sessions(engine), lease_seconds=60)
+    batch_id = await store.create(ArchiveKind.NDJSON, None, None, _chunk(3), _problem)
+    workers = BatchWorkers(
+        store,
+        Extractor(),
+        _problem,
+        concurrency=3,
+        lease_seconds=60,
+        poll_seconds=0.05,  # type: ignore[arg-type]
+    )
+    await workers.start()
+    await asyncio.sleep(0.15)  # all three claimed; the first is writing its outcome
+    await asyncio.wait_for(workers.stop(), timeout=5)
+
+    assert store.finished == 1  # the step under way was completed, not cancelled
+    batch = await store.get(batch_id)
+    assert (batch.counts.failed, batch.counts.running, batch.counts.pending) == (1, 0, 2)
+    assert len(await store.results(batch_id, 0)) == 1
+    await engine.dispose()
