@@ -6,15 +6,12 @@ import datetime as dt
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from schemas.article import ItemType
+from schemas.contract import Contract
 from schemas.extraction import Extraction, Usage
 from schemas.problem import Problem
-
-
-class _Contract(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class BatchStatus(StrEnum):
@@ -44,7 +41,7 @@ class ArchiveKind(StrEnum):
     TAR_GZ = "tar.gz"
 
 
-class BatchCounts(_Contract):
+class BatchCounts(Contract):
     """How many of a batch's articles are in each state."""
 
     total: Annotated[int, Field(ge=0, description="Articles in the batch.", examples=[30])]
@@ -59,7 +56,7 @@ class BatchCounts(_Contract):
     ]
 
 
-class Batch(_Contract):
+class Batch(Contract):
     """An archive of articles being extracted in the background."""
 
     id: Annotated[str, Field(description="Identifier of the batch.", examples=["bat_0f8fad5bd9cb469fa1b2"])]
@@ -111,7 +108,7 @@ class Batch(_Contract):
     ]
 
 
-class BatchPage(_Contract):
+class BatchPage(Contract):
     """One page of batches, newest first."""
 
     batches: Annotated[list[Batch], Field(description="The batches of this page.")]
@@ -124,7 +121,7 @@ class BatchPage(_Contract):
     ]
 
 
-class BatchResult(_Contract):
+class BatchResult(Contract):
     """One line of a batch's results: how one article ended."""
 
     cursor: Annotated[
@@ -154,7 +151,7 @@ class BatchResult(_Contract):
     ] = None
 
 
-class BatchRetry(_Contract):
+class BatchRetry(Contract):
     """What a retry re-queued."""
 
     requeued: Annotated[int, Field(ge=0, description="Failed articles queued again.", examples=[2])]

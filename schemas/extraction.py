@@ -6,15 +6,10 @@ import datetime as dt
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from schemas.article import ArticleMetadata, ItemType
-
-
-class _Contract(BaseModel):
-    """Response models are immutable records; unknown fields are a bug, not data."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
+from schemas.contract import Contract
 
 
 class MatchKind(StrEnum):
@@ -25,7 +20,7 @@ class MatchKind(StrEnum):
     FUZZY = "fuzzy"
 
 
-class Span(_Contract):
+class Span(Contract):
     """A piece of the submitted text, located by the service (never trusted from the model)."""
 
     start: Annotated[
@@ -65,7 +60,7 @@ class ActorKind(StrEnum):
     OTHER = "other"
 
 
-class Actor(_Contract):
+class Actor(Contract):
     """A person, organisation or country the article talks about, listed once."""
 
     id: Annotated[str, Field(description="Identifier within this extraction.", examples=["actor_1"])]
@@ -87,7 +82,7 @@ class QuoteKind(StrEnum):
     INDIRECT = "indirect"
 
 
-class Quote(_Contract):
+class Quote(Contract):
     """Something a speaker said, as the article reports it."""
 
     id: Annotated[str, Field(description="Identifier within this extraction.", examples=["quote_1"])]
@@ -140,7 +135,7 @@ class DatePrecision(StrEnum):
     UNKNOWN = "unknown"
 
 
-class Event(_Contract):
+class Event(Contract):
     """Something that happened (or is scheduled), with when and where."""
 
     id: Annotated[str, Field(description="Identifier within this extraction.", examples=["event_1"])]
@@ -184,7 +179,7 @@ class Stance(StrEnum):
     NEUTRAL = "neutral"
 
 
-class Position(_Contract):
+class Position(Contract):
     """Where an actor stands on a question."""
 
     id: Annotated[str, Field(description="Identifier within this extraction.", examples=["position_1"])]
@@ -210,7 +205,7 @@ class ProposalStatus(StrEnum):
     UNKNOWN = "unknown"
 
 
-class Proposal(_Contract):
+class Proposal(Contract):
     """A plan, offer or demand, with who backs it and who rejects it."""
 
     id: Annotated[str, Field(description="Identifier within this extraction.", examples=["proposal_1"])]
@@ -235,7 +230,7 @@ class WarningCode(StrEnum):
     UNRESOLVED_DATE = "unresolved_date"
 
 
-class ExtractionWarning(_Contract):
+class ExtractionWarning(Contract):
     """Something the model returned that is not in the result as given, and why."""
 
     code: Annotated[
@@ -260,7 +255,7 @@ class ExtractionWarning(_Contract):
     ]
 
 
-class Usage(_Contract):
+class Usage(Contract):
     """LLM cost of the request, summed over every call it made (re-asks included)."""
 
     prompt_tokens: Annotated[int, Field(ge=0, description="Tokens sent to the model.", examples=[2154])]
@@ -286,7 +281,7 @@ class ArticleInfo(ArticleMetadata):
     characters: Annotated[int, Field(ge=1, description="Length of the text in code points.", examples=[4097])]
 
 
-class Extraction(_Contract):
+class Extraction(Contract):
     """The grounded facts of one article."""
 
     id: Annotated[
@@ -338,7 +333,7 @@ class Extraction(_Contract):
     ] = False
 
 
-class HealthStatus(_Contract):
+class HealthStatus(Contract):
     """The process is up."""
 
     status: Annotated[
@@ -346,7 +341,7 @@ class HealthStatus(_Contract):
     ]
 
 
-class LLMStatus(_Contract):
+class LLMStatus(Contract):
     """State of the configured LLM endpoint."""
 
     configured: Annotated[bool, Field(description="Whether an LLM endpoint is configured.", examples=[True])]
@@ -359,7 +354,7 @@ class LLMStatus(_Contract):
     ]
 
 
-class ReadinessStatus(_Contract):
+class ReadinessStatus(Contract):
     """Whether the service can extract right now."""
 
     status: Annotated[
