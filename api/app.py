@@ -21,7 +21,7 @@ from api.problems import exception_handlers, problem_for
 from factline.batch_store import BatchStore
 from factline.batch_workers import BatchWorkers
 from factline.cache import CachingExtractor
-from factline.database import create_engine, sessions, upgrade_to_head
+from factline.database import blocking_reader, create_engine, sessions, upgrade_to_head
 from factline.extraction import Extractor
 from factline.llm import LLMClient
 from factline.local_llm import LOCAL_MODELS, LocalSetup, run_local_server
@@ -84,7 +84,10 @@ async def open_services(settings: Settings, stack: AsyncExitStack) -> Services:
     engine = create_engine(settings.database_url)
     stack.push_async_callback(engine.dispose)
     await upgrade_to_head(engine)
-    extractor = CachingExtractor(Extractor(llm, effective), sessions(engine))
+    reader = blocking_reader(settings.database_url)
+    if reader is not None:
+        stack.callback(reader.dispose)
+    extractor = CachingExtractor(Extractor(llm, effective), sessions(engine), reader)
     stack.push_async_callback(extractor.aclose)
     store = BatchStore(sessions(engine), settings.batch_lease_seconds)
     workers = BatchWorkers(

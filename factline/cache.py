@@ -16,7 +16,7 @@ import uuid
 import weakref
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from factline.database import reading_sessions
@@ -108,10 +108,17 @@ class _WriteBehind:
 class CachingExtractor:
     """An `Extractor` that answers repeats from the database, for single and batch extractions alike."""
 
-    def __init__(self, extractor: Extractor, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(
+        self,
+        extractor: Extractor,
+        sessions: async_sessionmaker[AsyncSession],
+        blocking_reader: Engine | None = None,
+    ) -> None:
+        """`blocking_reader`, when given (SQLite), answers lookups without leaving the event loop."""
         self.extractor = extractor
         self.sessions = sessions
         self.readers = reading_sessions(sessions)
+        self.blocking_reader = blocking_reader
         self._writes = _WriteBehind(sessions)
         # Identical articles in flight at once wait for the first instead of calling the LLM too.
         self._in_flight: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
@@ -126,9 +133,13 @@ class CachingExtractor:
 
     async def _lookup(self, key: str) -> Extraction | None:
         found = self._writes.pending.get(key)
-        if found is None:
+        query = select(CacheRow.extraction_json).where(CacheRow.key == key)
+        if found is None and self.blocking_reader is not None:
+            with self.blocking_reader.connect() as connection:
+                found = connection.scalar(query)
+        elif found is None:
             async with self.readers() as session:
-                found = await session.scalar(select(CacheRow.extraction_json).where(CacheRow.key == key))
+                found = await session.scalar(query)
         return Extraction.model_validate_json(found) if found is not None else None
 
     async def extract(self, request: ExtractionRequest) -> Extraction:

@@ -20,6 +20,7 @@ from typing import Any, TypeVar, cast
 import httpx
 import instructor
 import openai
+from httpx_aiohttp import HttpxAiohttpClient
 from instructor.core.exceptions import IncompleteOutputException, InstructorRetryException
 from pydantic import BaseModel
 
@@ -103,9 +104,12 @@ def once_per_class(check: Callable[[Any], None]) -> Callable[[Any], None]:
 # validators, five times per call: 40 % of its CPU time per extraction here. Our models are fixed
 # classes, so one check per class is the same guarantee. Fails at import if the function moves.
 _async_validators = importlib.import_module("instructor.v2.validation.async_validators")
-setattr(  # noqa: B010
-    _async_validators, "reject_async_validators", once_per_class(_async_validators.reject_async_validators)
-)
+_check_once = once_per_class(_async_validators.reject_async_validators)
+# `patch` bound the function by name when it was imported; the others import it at call time.
+for _module in (_async_validators, importlib.import_module("instructor.v2.core.patch")):
+    if not hasattr(_module, "reject_async_validators"):
+        raise ImportError(f"{_module.__name__}.reject_async_validators moved: review factline.llm's patch")
+    setattr(_module, "reject_async_validators", _check_once)  # noqa: B010
 
 
 @cache
@@ -127,7 +131,8 @@ class LLMClient:
         self.settings = settings
         self._unavailable_reason = unavailable_reason
         self.model = settings.llm_model
-        self._http = http_client or httpx.AsyncClient(
+        client_class = HttpxAiohttpClient if settings.llm_http_client == "aiohttp" else httpx.AsyncClient
+        self._http = http_client or client_class(
             timeout=httpx.Timeout(settings.llm_timeout_seconds, connect=settings.llm_connect_timeout_seconds),
             limits=httpx.Limits(max_connections=settings.llm_max_concurrency * 2),
         )

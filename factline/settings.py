@@ -42,6 +42,13 @@ class Settings(BaseSettings):
     )
     llm_timeout_seconds: Annotated[float, Field(gt=0, description="Time allowed for one LLM call.")] = 180.0
     llm_connect_timeout_seconds: Annotated[float, Field(gt=0, description="Time allowed to connect.")] = 5.0
+    llm_http_client: Annotated[
+        Literal["aiohttp", "httpx"],
+        Field(
+            description="HTTP transport under the OpenAI client: aiohttp costs ~1 ms less CPU per call "
+            "than httpx's own; httpx is what pytest-httpx intercepts in tests."
+        ),
+    ] = "aiohttp"
     llm_max_retries: Annotated[
         int,
         Field(

@@ -60,6 +60,7 @@ def make_settings(**overrides: Any) -> Settings:
         "llm_max_retries": 0,
         "llm_max_reasks": 1,
         "llm_timeout_seconds": 5,
+        "llm_http_client": "httpx",  # what pytest-httpx intercepts; tests against real servers use aiohttp
         "local_model": "none",
         # A fresh database per app: the extraction cache must not carry answers from test to test.
         "database_url": f"sqlite+aiosqlite:///{tempfile.mkdtemp(prefix='factline-test-')}/factline.db",
