@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from factline.cache import CachingExtractor
-from factline.database import create_engine, sessions, upgrade_to_head
+from factline.database import blocking_reader, create_engine, sessions, upgrade_to_head
 from factline.extraction import assemble_extraction
 from factline.settings import Settings
 from schemas import Extraction, ExtractionRequest, Usage, facts_model_for
@@ -31,8 +33,12 @@ class CountingExtractor:
         )
 
 
-async def test_repeats_are_served_before_and_after_the_rows_are_written(tmp_path: Path) -> None:
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'cache.db'}")
+@pytest.mark.parametrize("read_blocking", [False, True], ids=["async-reads", "blocking-reads"])
+async def test_repeats_are_served_before_and_after_the_rows_are_written(
+    tmp_path: Path, read_blocking: bool
+) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'cache.db'}"
+    engine = create_engine(url)
     await upgrade_to_head(engine)
     request = ExtractionRequest(text="An article.", title="One")
     inner = CountingExtractor()
@@ -44,6 +50,11 @@ async def test_repeats_are_served_before_and_after_the_rows_are_written(tmp_path
     assert (inner.calls, other.cached) == (2, False)
     await cache.aclose()
 
-    after_restart = CachingExtractor(CountingExtractor(), sessions(engine))  # type: ignore[arg-type]
+    reader = blocking_reader(url) if read_blocking else None
+    restarted = CountingExtractor()
+    after_restart = CachingExtractor(restarted, sessions(engine), reader)  # type: ignore[arg-type]
     assert (await after_restart.extract(request)).cached
+    assert restarted.calls == 0
     await engine.dispose()
+    if reader is not None:
+        reader.dispose()
