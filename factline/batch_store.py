@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from factline.archives import ArchiveEntry
 from factline.database import RESULTS_LOCK, reading_sessions
 from factline.errors import ArchiveUnreadable, BatchConflict, BatchNotFound
-from factline.tables import BatchRow, ItemRow, ResultRow, utcnow
+from factline.tables import ARTICLE_ID_WIDTH, BatchRow, ItemRow, ResultRow, utcnow
 from factline.upsert import insert_ignoring_duplicates
 from schemas import (
     ArchiveKind,
@@ -151,7 +151,9 @@ class BatchStore:
             id=f"itm_{uuid.uuid4().hex}",
             batch_id=batch_id,
             position=entry.position,
-            article_id=entry.article_id,
+            # A member's path can be far longer than any valid id (which then fails as the item's
+            # error); cut to the column's width, which PostgreSQL enforces, so the batch is still stored.
+            article_id=entry.article_id[:ARTICLE_ID_WIDTH] if entry.article_id else None,
             request_json=entry.request.model_dump_json() if entry.request is not None else None,
             status=QUEUED if ok else ItemStatus.FAILED.value,
             attempts=0,

@@ -109,6 +109,23 @@ async def test_archives_of_text_files(
         assert line["position"] == n
 
 
+async def test_a_member_path_longer_than_any_id_fails_alone(
+    client: AsyncTestClient[Litestar], httpx_mock: HTTPXMock
+) -> None:
+    """A 2,000-character path (zip allows 65,535) is no valid id; the batch is still stored, on both
+    databases, and the item says why it failed."""
+    llm_answers_every_article(httpx_mock)
+    long_name = "deep/" * 400 + "article.txt"
+    batch = await submit(client, zip_archive({**text_files(1), long_name: article_text(5).encode()}))
+    done = await wait_until_finished(client, batch["id"])
+    assert (done["counts"]["succeeded"], done["counts"]["failed"]) == (1, 1)
+    failed = next(line for line in await results(client, batch["id"]) if line["status"] == "failed")
+    assert long_name.startswith(failed["article_id"])
+    assert len(failed["article_id"]) == 1024
+    assert failed["problem"]["type"].endswith("invalid-article")
+    assert "256" in failed["problem"]["detail"]
+
+
 async def test_multipart_upload_and_types_from_the_query(
     client: AsyncTestClient[Litestar], httpx_mock: HTTPXMock
 ) -> None:
