@@ -81,7 +81,7 @@ async def open_services(settings: Settings, stack: AsyncExitStack) -> Services:
     effective, unavailable_reason = await _llm_settings(settings, stack)
     llm = LLMClient(effective, unavailable_reason=unavailable_reason)
     stack.push_async_callback(llm.aclose)
-    engine = create_engine(settings.database_url)
+    engine = create_engine(settings.database_url, settings.batch_concurrency)
     stack.push_async_callback(engine.dispose)
     await upgrade_to_head(engine)
     reader = blocking_reader(settings.database_url)

@@ -30,10 +30,12 @@ MIGRATION_LOCK = 0x6661_6374  # "fact"
 RESULTS_LOCK = 0x6C69_6E65  # "line"
 
 
-def create_engine(url: str) -> AsyncEngine:
+def create_engine(url: str, concurrency: int = 1) -> AsyncEngine:
+    """`concurrency`: the batch workers of this process, each of which may hold a connection at once;
+    the pool keeps that many and some for the API, so workers never wait for a connection."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_async_engine(url, pool_pre_ping=True)
+        return create_async_engine(url, pool_pre_ping=True, pool_size=concurrency + 5, max_overflow=10)
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
     engine = create_async_engine(url, connect_args={"timeout": 30})
