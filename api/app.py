@@ -16,7 +16,7 @@ from litestar.logging import LoggingConfig
 from api.batches import BatchController
 from api.extractions import ExtractionController
 from api.health import HealthController
-from api.openapi import drop_generic_validation_responses, openapi_config
+from api.openapi import finish_document, openapi_config
 from api.problems import exception_handlers, problem_for
 from factline.batch_store import BatchStore
 from factline.batch_workers import BatchWorkers
@@ -147,7 +147,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ),
         debug=False,
     )
-    drop_generic_validation_responses(app.openapi_schema)
+    finish_document(app.openapi_schema)
     return app
 
 

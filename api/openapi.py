@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin
-from litestar.openapi.spec import OpenAPI, OpenAPIResponse, Tag
+from litestar.openapi.spec import OpenAPI, OpenAPIResponse, OpenAPIType, Parameter, Reference, Schema, Tag
 
 import factline
+from api.archive_upload import UPLOAD_FORM, UPLOAD_FORM_SCHEMA
 
 API_VERSION = "0.1.0"
+ITEM_TYPE = Reference(ref="#/components/schemas/ItemType")
+METHODS = ("get", "post", "put", "patch", "delete")
+NDJSON = "application/x-ndjson"
 
 
 def openapi_config() -> OpenAPIConfig:
@@ -30,6 +34,15 @@ def openapi_config() -> OpenAPIConfig:
     )
 
 
+def finish_document(document: OpenAPI) -> None:
+    """What litestar cannot generate from the routes: see each step."""
+    drop_generic_validation_responses(document)
+    share_item_type(document)
+    document_streams_as_bytes(document)
+    if document.components.schemas is not None:
+        document.components.schemas[UPLOAD_FORM] = UPLOAD_FORM_SCHEMA
+
+
 def drop_generic_validation_responses(document: OpenAPI) -> None:
     """Remove the 400 "Validation Exception" litestar documents for any route with parameters.
 
@@ -37,10 +50,45 @@ def drop_generic_validation_responses(document: OpenAPI) -> None:
     answer 400 document their own problem instead.
     """
     for path_item in (document.paths or {}).values():
-        for method in ("get", "post", "put", "patch", "delete"):
+        for method in METHODS:
             operation = getattr(path_item, method, None)
             if operation is None or not operation.responses:
                 continue
             generic = operation.responses.get("400")
             if isinstance(generic, OpenAPIResponse) and "urn:factline:problem:" not in generic.description:
                 del operation.responses["400"]
+
+
+def share_item_type(document: OpenAPI) -> None:
+    """Make every `types` query parameter a list of the `ItemType` schema.
+
+    Routes read `types` as strings (they also accept comma-separated values), so litestar documents
+    plain strings; generated clients should get the one `ItemType` enum instead.
+    """
+    for path_item in (document.paths or {}).values():
+        for method in METHODS:
+            operation = getattr(path_item, method, None)
+            for parameter in (operation.parameters or []) if operation else []:
+                if isinstance(parameter, Parameter) and parameter.name == "types":
+                    parameter.schema = Schema(type=OpenAPIType.ARRAY, items=ITEM_TYPE)
+
+
+def document_streams_as_bytes(document: OpenAPI) -> None:
+    """Document NDJSON responses as bytes: client generators would parse a whole stream as one object.
+
+    Each line's schema (`BatchResult`) stays a named component, so clients decode the lines with it.
+    """
+    for path_item in (document.paths or {}).values():
+        for method in METHODS:
+            operation = getattr(path_item, method, None)
+            for response in (operation.responses or {}).values() if operation else ():
+                content = response.content if isinstance(response, OpenAPIResponse) else None
+                for media_type, body in (content or {}).items():
+                    if media_type == NDJSON and isinstance(body.schema, Reference):
+                        line = body.schema.ref.rsplit("/", 1)[-1]
+                        body.schema = Schema(
+                            type=OpenAPIType.STRING,
+                            format="binary",
+                            description=f"One JSON `{line}` per line.",
+                            content_media_type=NDJSON,
+                        )

@@ -64,7 +64,9 @@ def _line(item: ItemRow | ClaimedItem, status: ItemStatus, **outcome: Any) -> st
         status=status,
         **outcome,
     )
-    return result.model_dump_json(exclude={"cursor"}, exclude_none=True)
+    # Only the absent outcome is left out: nested nulls stay, so the line matches the documented schema.
+    absent = {name for name in ("extraction", "problem") if getattr(result, name) is None}
+    return result.model_dump_json(exclude={"cursor", *absent})
 
 
 def result_line(seq: int, line_json: str) -> str:
