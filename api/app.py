@@ -18,6 +18,7 @@ from api.extractions import ExtractionController
 from api.health import HealthController
 from api.openapi import finish_document, openapi_config
 from api.problems import exception_handlers, problem_for
+from api.viewer import ViewerController
 from factline.batch_store import BatchStore
 from factline.batch_workers import BatchWorkers
 from factline.cache import CachingExtractor
@@ -134,7 +135,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             yield
 
     app = Litestar(
-        route_handlers=[ExtractionController, BatchController, HealthController],
+        route_handlers=[ExtractionController, BatchController, HealthController, ViewerController],
         lifespan=[services],
         exception_handlers=exception_handlers(),
         openapi_config=openapi_config(),

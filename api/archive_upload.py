@@ -16,7 +16,15 @@ from typing import Any
 
 import anyio
 from litestar import Request
-from litestar.openapi.spec import OpenAPIMediaType, OpenAPIType, Operation, Reference, RequestBody, Schema
+from litestar.openapi.spec import (
+    OpenAPIFormat,
+    OpenAPIMediaType,
+    OpenAPIType,
+    Operation,
+    Reference,
+    RequestBody,
+    Schema,
+)
 from multipart import MultipartError, MultipartSegment, PushMultipartParser
 
 from api.problems import ARCHIVE_TOO_LARGE, MALFORMED_ARCHIVE
@@ -113,7 +121,7 @@ UPLOAD_FORM_SCHEMA = Schema(
     properties={
         FILE_FIELD: Schema(
             type=OpenAPIType.STRING,
-            format="binary",
+            format=OpenAPIFormat.BINARY,
             description="The archive; its filename is kept as the batch's `filename`.",
         )
     },
@@ -133,7 +141,7 @@ class ArchiveUploadOperation(Operation):
                 "application/octet-stream": OpenAPIMediaType(
                     schema=Schema(
                         type=OpenAPIType.STRING,
-                        format="binary",
+                        format=OpenAPIFormat.BINARY,
                         description="NDJSON (one article per line: a JSON object with the fields of a "
                         "single extraction request), or a zip, tar or tar.gz of `.txt`, `.md` and `.json` "
                         "articles; recognised by content.",

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin
-from litestar.openapi.spec import OpenAPI, OpenAPIResponse, OpenAPIType, Parameter, Reference, Schema, Tag
+from litestar.openapi.spec import (
+    OpenAPI,
+    OpenAPIFormat,
+    OpenAPIResponse,
+    OpenAPIType,
+    Parameter,
+    Reference,
+    Schema,
+    Tag,
+)
 
 import factline
 from api.archive_upload import UPLOAD_FORM, UPLOAD_FORM_SCHEMA
@@ -88,7 +97,7 @@ def document_streams_as_bytes(document: OpenAPI) -> None:
                         line = body.schema.ref.rsplit("/", 1)[-1]
                         body.schema = Schema(
                             type=OpenAPIType.STRING,
-                            format="binary",
+                            format=OpenAPIFormat.BINARY,
                             description=f"One JSON `{line}` per line.",
                             content_media_type=NDJSON,
                         )

@@ -361,6 +361,19 @@ class BatchStore:
             )
             return [(seq, line) for seq, line in rows.all()]
 
+    async def item(self, batch_id: str, item_id: str) -> tuple[str | None, str, str | None] | None:
+        """An item's request (null for a line that was no article), status and result line, if any."""
+        async with self.readers() as session:
+            await self._batch_row(session, batch_id)
+            row = (
+                await session.execute(
+                    select(ItemRow.request_json, ItemRow.status, ResultRow.line_json)
+                    .outerjoin(ResultRow, ResultRow.item_id == ItemRow.id)
+                    .where(ItemRow.batch_id == batch_id, ItemRow.id == item_id)
+                )
+            ).one_or_none()
+            return None if row is None else (row[0], row[1], row[2])
+
     async def get(self, batch_id: str) -> Batch:
         async with self.readers() as session:
             return await self._summary(session, await self._batch_row(session, batch_id))

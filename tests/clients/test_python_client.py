@@ -20,7 +20,7 @@ from types import ModuleType
 import pytest
 from pytest_httpx import HTTPXMock
 
-from tests.conftest import ROOT, RECORDINGS, LiveServer, load_recording
+from tests.conftest import RECORDINGS, ROOT, LiveServer, load_recording
 
 pytestmark = pytest.mark.e2e
 
@@ -58,7 +58,8 @@ def test_every_schema_becomes_a_named_model_and_operations_read_well(generated: 
                    "batches.list_batches", "batches.list_batch_results", "batches.cancel_batch",
                    "batches.retry_batch_items", "operations.get_readiness"):  # fmt: skip
         operation = importlib.import_module(f"{PACKAGE}.api.{module}")
-        assert callable(operation.sync_detailed) and callable(operation.asyncio)
+        assert callable(operation.sync_detailed)
+        assert callable(operation.asyncio)
 
 
 def test_one_extraction_through_the_generated_client(
