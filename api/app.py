@@ -16,6 +16,7 @@ from litestar.logging import LoggingConfig
 from api.batches import BatchController
 from api.extractions import ExtractionController
 from api.health import HealthController
+from api.metrics import MetricsController, metrics_middleware
 from api.openapi import finish_document, openapi_config
 from api.problems import exception_handlers, problem_for
 from api.viewer import ViewerController
@@ -135,7 +136,14 @@ def create_app(settings: Settings | None = None) -> Litestar:
             yield
 
     app = Litestar(
-        route_handlers=[ExtractionController, BatchController, HealthController, ViewerController],
+        route_handlers=[
+            ExtractionController,
+            BatchController,
+            HealthController,
+            ViewerController,
+            MetricsController,
+        ],
+        middleware=[metrics_middleware()],
         lifespan=[services],
         exception_handlers=exception_handlers(),
         openapi_config=openapi_config(),

@@ -374,6 +374,17 @@ class BatchStore:
             ).one_or_none()
             return None if row is None else (row[0], row[1], row[2])
 
+    async def queue_depth(self) -> tuple[int, int]:
+        """Items queued and running, across all batches."""
+        async with self.readers() as session:
+            rows = await session.execute(
+                select(ItemRow.status, func.count())
+                .where(ItemRow.status.in_(PENDING))
+                .group_by(ItemRow.status)
+            )
+            counts = {status: int(count) for status, count in rows.all()}
+        return counts.get(QUEUED, 0), counts.get(RUNNING, 0)
+
     async def get(self, batch_id: str) -> Batch:
         async with self.readers() as session:
             return await self._summary(session, await self._batch_row(session, batch_id))
