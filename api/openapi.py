@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin
 from litestar.openapi.spec import (
@@ -9,6 +11,7 @@ from litestar.openapi.spec import (
     OpenAPIFormat,
     OpenAPIResponse,
     OpenAPIType,
+    Operation,
     Parameter,
     Reference,
     Schema,
@@ -52,20 +55,23 @@ def finish_document(document: OpenAPI) -> None:
         document.components.schemas[UPLOAD_FORM] = UPLOAD_FORM_SCHEMA
 
 
+def _operations(document: OpenAPI) -> Iterator[Operation]:
+    for path_item in (document.paths or {}).values():
+        for method in METHODS:
+            if (operation := getattr(path_item, method, None)) is not None:
+                yield operation
+
+
 def drop_generic_validation_responses(document: OpenAPI) -> None:
     """Remove the 400 "Validation Exception" litestar documents for any route with parameters.
 
     Invalid parameters answer 422 `invalid-request` here (see `api/problems.py`); routes that can
     answer 400 document their own problem instead.
     """
-    for path_item in (document.paths or {}).values():
-        for method in METHODS:
-            operation = getattr(path_item, method, None)
-            if operation is None or not operation.responses:
-                continue
-            generic = operation.responses.get("400")
-            if isinstance(generic, OpenAPIResponse) and "urn:factline:problem:" not in generic.description:
-                del operation.responses["400"]
+    for operation in _operations(document):
+        generic = (operation.responses or {}).get("400")
+        if isinstance(generic, OpenAPIResponse) and "urn:factline:problem:" not in generic.description:
+            del operation.responses["400"]  # type: ignore[union-attr]
 
 
 def share_item_type(document: OpenAPI) -> None:
@@ -74,12 +80,10 @@ def share_item_type(document: OpenAPI) -> None:
     Routes read `types` as strings (they also accept comma-separated values), so litestar documents
     plain strings; generated clients should get the one `ItemType` enum instead.
     """
-    for path_item in (document.paths or {}).values():
-        for method in METHODS:
-            operation = getattr(path_item, method, None)
-            for parameter in (operation.parameters or []) if operation else []:
-                if isinstance(parameter, Parameter) and parameter.name == "types":
-                    parameter.schema = Schema(type=OpenAPIType.ARRAY, items=ITEM_TYPE)
+    for operation in _operations(document):
+        for parameter in operation.parameters or []:
+            if isinstance(parameter, Parameter) and parameter.name == "types":
+                parameter.schema = Schema(type=OpenAPIType.ARRAY, items=ITEM_TYPE)
 
 
 def document_streams_as_bytes(document: OpenAPI) -> None:
@@ -87,17 +91,15 @@ def document_streams_as_bytes(document: OpenAPI) -> None:
 
     Each line's schema (`BatchResult`) stays a named component, so clients decode the lines with it.
     """
-    for path_item in (document.paths or {}).values():
-        for method in METHODS:
-            operation = getattr(path_item, method, None)
-            for response in (operation.responses or {}).values() if operation else ():
-                content = response.content if isinstance(response, OpenAPIResponse) else None
-                for media_type, body in (content or {}).items():
-                    if media_type == NDJSON and isinstance(body.schema, Reference):
-                        line = body.schema.ref.rsplit("/", 1)[-1]
-                        body.schema = Schema(
-                            type=OpenAPIType.STRING,
-                            format=OpenAPIFormat.BINARY,
-                            description=f"One JSON `{line}` per line.",
-                            content_media_type=NDJSON,
-                        )
+    for operation in _operations(document):
+        for response in (operation.responses or {}).values():
+            content = response.content if isinstance(response, OpenAPIResponse) else None
+            body = (content or {}).get(NDJSON)
+            if body is not None and isinstance(body.schema, Reference):
+                line = body.schema.ref.rsplit("/", 1)[-1]
+                body.schema = Schema(
+                    type=OpenAPIType.STRING,
+                    format=OpenAPIFormat.BINARY,
+                    description=f"One JSON `{line}` per line.",
+                    content_media_type=NDJSON,
+                )
