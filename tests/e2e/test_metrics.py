@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -10,6 +15,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from prometheus_client.parser import text_string_to_metric_families
 from pytest_httpx import HTTPXMock
 
+from factline.local_llm import free_port
 from factline.settings import Settings
 from tests.batch_support import article_text, llm_answers_every_article, ndjson
 from tests.conftest import LiveServer, authored, make_settings
@@ -117,3 +123,45 @@ def test_queue_depth_counts_items_nobody_works_on(live_server: LiveServer) -> No
     samples = scrape(live_server)
     assert value(samples, "factline_batch_queue_depth", state="queued") == 4
     assert value(samples, "factline_batch_queue_depth", state="running") == 0
+
+
+def test_metrics_add_up_across_uvicorn_worker_processes(postgres_url: str, tmp_path: Path) -> None:
+    """As README "Running in production" runs it: `uvicorn --workers 2` with PROMETHEUS_MULTIPROC_DIR."""
+    port = free_port()
+    metrics_dir = tmp_path / "metrics"
+    metrics_dir.mkdir()
+    env = {
+        **os.environ,
+        "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
+        "FACTLINE_DATABASE_URL": postgres_url,
+        "FACTLINE_LOCAL_MODEL": "none",
+        "FACTLINE_BATCH_WORKERS_IN_PROCESS": "false",
+    }
+    command = [
+        str(Path(sys.executable).parent / "uvicorn"),
+        "api.app:app",
+        "--port",
+        str(port),
+        "--workers",
+        "2",
+    ]
+    with (tmp_path / "uvicorn.log").open("wb") as log:
+        server = subprocess.Popen(command, env=env, stdout=log, stderr=log)
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        answered = 0
+        while answered == 0:
+            assert server.poll() is None, (tmp_path / "uvicorn.log").read_text()
+            assert time.monotonic() < deadline
+            with contextlib.suppress(httpx.TransportError):
+                answered += httpx.get(f"{base_url}/health", timeout=2).status_code == 200
+            time.sleep(0.1)
+        # Each request on a new connection: the kernel hands them to either process.
+        answered += sum(httpx.get(f"{base_url}/health", timeout=5).status_code == 200 for _ in range(40))
+        assert len(list(metrics_dir.glob("counter_*.db"))) == 2  # one file per process
+        health = {"app_name": "factline", "method": "GET", "path": "/health", "status_code": "200"}
+        assert value(scrape(LiveServer(base_url, port)), "factline_requests_total", **health) == answered
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
