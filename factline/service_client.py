@@ -144,11 +144,11 @@ async def follow_results(
                         on_line(line.encode("utf-8") + b"\n")
                         cursor = int(json.loads(line)["cursor"])
             break
-        except (httpx.RemoteProtocolError, httpx.ReadError):
-            continue
+        except (httpx.RemoteProtocolError, httpx.ReadError) as error:
+            dropped: Exception = error
         except httpx.TransportError as error:
-            raise Unreachable(
-                f"lost the service at {client.base_url}: {error or type(error).__name__}"
-            ) from None
+            raise Unreachable(f"lost the service at {client.base_url}: {_reason(error)}") from None
+    else:
+        raise Unreachable(f"the results stream broke {RESUMES} times: {_reason(dropped)}")
     batch: dict[str, Any] = (await _send(client, "GET", f"/v1/batches/{batch_id}")).json()
     return batch
