@@ -28,11 +28,13 @@ typecheck: install
 	$(BIN)/mypy
 
 # The live test runs the small embedded model for real; setting it up is part of the run. The
-# PostgreSQL tests start a throwaway server (Debian's postgresql package, installed if missing).
+# PostgreSQL tests start a throwaway server (Debian's postgresql package, installed if missing); the viewer
+# and TypeScript tests install Debian's chromium and nodejs/npm the same way.
 test: lint typecheck
 	$(BIN)/factline openapi --check
 	$(BIN)/factline setup-local --model smollm2-135m-instruct-q4_1
-	FACTLINE_LIVE_TESTS=1 FACTLINE_POSTGRES_TESTS=1 $(BIN)/python -m pytest
+	FACTLINE_LIVE_TESTS=1 FACTLINE_POSTGRES_TESTS=1 FACTLINE_BROWSER_TESTS=1 FACTLINE_NODE_TESTS=1 \
+		$(BIN)/python -m pytest
 
 openapi: install
 	$(BIN)/factline openapi

@@ -16,8 +16,10 @@ from litestar.logging import LoggingConfig
 from api.batches import BatchController
 from api.extractions import ExtractionController
 from api.health import HealthController
-from api.openapi import drop_generic_validation_responses, openapi_config
+from api.metrics import MetricsController, metrics_middleware
+from api.openapi import finish_document, openapi_config
 from api.problems import exception_handlers, problem_for
+from api.viewer import ViewerController
 from factline.batch_store import BatchStore
 from factline.batch_workers import BatchWorkers
 from factline.cache import CachingExtractor
@@ -137,7 +139,14 @@ def create_app(settings: Settings | None = None) -> Litestar:
             yield
 
     app = Litestar(
-        route_handlers=[ExtractionController, BatchController, HealthController],
+        route_handlers=[
+            ExtractionController,
+            BatchController,
+            HealthController,
+            ViewerController,
+            MetricsController,
+        ],
+        middleware=[metrics_middleware()],
         lifespan=[services],
         exception_handlers=exception_handlers(),
         openapi_config=openapi_config(),
@@ -150,7 +159,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ),
         debug=False,
     )
-    drop_generic_validation_responses(app.openapi_schema)
+    finish_document(app.openapi_schema)
     return app
 
 

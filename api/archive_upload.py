@@ -16,6 +16,15 @@ from typing import Any
 
 import anyio
 from litestar import Request
+from litestar.openapi.spec import (
+    OpenAPIFormat,
+    OpenAPIMediaType,
+    OpenAPIType,
+    Operation,
+    Reference,
+    RequestBody,
+    Schema,
+)
 from multipart import MultipartError, MultipartSegment, PushMultipartParser
 
 from api.problems import ARCHIVE_TOO_LARGE, MALFORMED_ARCHIVE
@@ -102,3 +111,42 @@ async def received_upload(request: Request[Any, Any, Any], limit: int) -> AsyncI
         yield Upload(path, filename)
     finally:
         await anyio.Path(path).unlink(missing_ok=True)
+
+
+UPLOAD_FORM = "BatchUploadForm"
+UPLOAD_FORM_SCHEMA = Schema(
+    type=OpenAPIType.OBJECT,
+    title=UPLOAD_FORM,
+    description="A multipart form carrying the archive.",
+    properties={
+        FILE_FIELD: Schema(
+            type=OpenAPIType.STRING,
+            format=OpenAPIFormat.BINARY,
+            description="The archive; its filename is kept as the batch's `filename`.",
+        )
+    },
+    required=[FILE_FIELD],
+)
+
+
+@dataclass
+class ArchiveUploadOperation(Operation):
+    """Documents the archive body, which the route streams to disk itself instead of having it parsed."""
+
+    def __post_init__(self) -> None:
+        self.request_body = RequestBody(
+            required=True,
+            description="The archive as the body, or in the `file` part of a multipart form.",
+            content={
+                "application/octet-stream": OpenAPIMediaType(
+                    schema=Schema(
+                        type=OpenAPIType.STRING,
+                        format=OpenAPIFormat.BINARY,
+                        description="NDJSON (one article per line: a JSON object with the fields of a "
+                        "single extraction request), or a zip, tar or tar.gz of `.txt`, `.md` and `.json` "
+                        "articles; recognised by content.",
+                    )
+                ),
+                MULTIPART: OpenAPIMediaType(schema=Reference(ref=f"#/components/schemas/{UPLOAD_FORM}")),
+            },
+        )

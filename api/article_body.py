@@ -13,10 +13,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from litestar import Request
-from litestar.openapi.spec import OpenAPIMediaType, OpenAPIType, Operation, Parameter, RequestBody, Schema
+from litestar.openapi.spec import (
+    OpenAPIMediaType,
+    OpenAPIType,
+    Operation,
+    Parameter,
+    RequestBody,
+    Schema,
+)
 
+from api.openapi import ITEM_TYPE
 from api.problems import INVALID_REQUEST, MALFORMED_BODY, UNSUPPORTED_MEDIA_TYPE
-from schemas import ArticleMetadata, ItemType
+from schemas import ArticleMetadata
 
 JSON_MEDIA_TYPES = frozenset({"application/json"})
 TEXT_MEDIA_TYPE = "text/plain"
@@ -99,7 +107,7 @@ def _query_parameter(name: str) -> Parameter:
             param_in="query",
             required=False,
             description="With text/plain: kinds of fact to extract, repeated or comma-separated.",
-            schema=Schema(type=OpenAPIType.ARRAY, items=Schema(type=OpenAPIType.STRING, enum=list(ItemType))),
+            schema=Schema(type=OpenAPIType.ARRAY, items=ITEM_TYPE),
             explode=True,
         )
     field = ArticleMetadata.model_fields[name]

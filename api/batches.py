@@ -15,7 +15,7 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Parameter
 from litestar.response import ServerSentEvent, ServerSentEventMessage, Stream
 
-from api.archive_upload import received_upload
+from api.archive_upload import ArchiveUploadOperation, received_upload
 from api.problems import (
     ALWAYS_POSSIBLE,
     ARCHIVE_TOO_LARGE,
@@ -93,6 +93,7 @@ class BatchController(Controller):
             "the rest is extracted in the background. Answers 202 with the batch and its `Location`."
         ),
         status_code=202,
+        operation_class=ArchiveUploadOperation,
         request_max_body_size=None,  # the upload limit is enforced while streaming to disk
         responses=problem_responses(
             MALFORMED_ARCHIVE, ARCHIVE_TOO_LARGE, UNSUPPORTED_ARCHIVE, INVALID_REQUEST, *ALWAYS_POSSIBLE
@@ -216,7 +217,7 @@ class BatchController(Controller):
         ),
         responses={
             200: ResponseSpec(
-                data_container=Batch,
+                data_container=str,
                 media_type="text/event-stream",
                 description="`progress` and `done` events; each `data` is a JSON `Batch`.",
                 generate_examples=False,

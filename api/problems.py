@@ -116,6 +116,9 @@ MALFORMED_ARCHIVE = ProblemType(
     "The archive is corrupt, truncated or empty, or a multipart upload has no `file` part.",
 )
 BATCH_NOT_FOUND = ProblemType("batch-not-found", "Batch not found", 404, "There is no batch with this id.")
+BATCH_ITEM_NOT_FOUND = ProblemType(
+    "batch-item-not-found", "Batch item not found", 404, "The batch has no item with this id."
+)
 BATCH_CONFLICT = ProblemType(
     "batch-conflict",
     "Batch state conflict",

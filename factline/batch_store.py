@@ -64,7 +64,9 @@ def _line(item: ItemRow | ClaimedItem, status: ItemStatus, **outcome: Any) -> st
         status=status,
         **outcome,
     )
-    return result.model_dump_json(exclude={"cursor"}, exclude_none=True)
+    # Only the absent outcome is left out: nested nulls stay, so the line matches the documented schema.
+    absent = {name for name in ("extraction", "problem") if getattr(result, name) is None}
+    return result.model_dump_json(exclude={"cursor", *absent})
 
 
 def result_line(seq: int, line_json: str) -> str:
@@ -360,6 +362,30 @@ class BatchStore:
                 .limit(limit)
             )
             return [(seq, line) for seq, line in rows.all()]
+
+    async def item(self, batch_id: str, item_id: str) -> tuple[str | None, str, str | None] | None:
+        """An item's request (null for a line that was no article), status and result line, if any."""
+        async with self.readers() as session:
+            await self._batch_row(session, batch_id)
+            row = (
+                await session.execute(
+                    select(ItemRow.request_json, ItemRow.status, ResultRow.line_json)
+                    .outerjoin(ResultRow, ResultRow.item_id == ItemRow.id)
+                    .where(ItemRow.batch_id == batch_id, ItemRow.id == item_id)
+                )
+            ).one_or_none()
+            return None if row is None else (row[0], row[1], row[2])
+
+    async def queue_depth(self) -> tuple[int, int]:
+        """Items queued and running, across all batches."""
+        async with self.readers() as session:
+            rows = await session.execute(
+                select(ItemRow.status, func.count())
+                .where(ItemRow.status.in_(PENDING))
+                .group_by(ItemRow.status)
+            )
+            counts = {status: int(count) for status, count in rows.all()}
+        return counts.get(QUEUED, 0), counts.get(RUNNING, 0)
 
     async def get(self, batch_id: str) -> Batch:
         async with self.readers() as session:

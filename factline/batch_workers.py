@@ -23,6 +23,7 @@ import uuid
 from factline.batch_store import BatchStore, ClaimedItem, Describe
 from factline.cache import CachingExtractor
 from factline.errors import LLMRateLimited
+from factline.metrics import BATCH_ITEMS
 from schemas import Extraction, ExtractionRequest
 
 logger = logging.getLogger("factline.batches")
@@ -126,7 +127,8 @@ class BatchWorkers:
             await self.store.release(item.id, owner, delay)
             return
         except Exception as error:
-            await self.store.finish(item, owner, problem=self.describe(error))
+            if await self.store.finish(item, owner, problem=self.describe(error)):
+                BATCH_ITEMS.labels("failed").inc()
             return
         finally:
             if extracting is not None:
@@ -137,6 +139,8 @@ class BatchWorkers:
             logger.warning(
                 "item %s was taken back (lease lost or batch cancelled); result discarded", item.id
             )
+            return
+        BATCH_ITEMS.labels("succeeded").inc()
 
     async def _renew(self, item: ClaimedItem, owner: str, done: asyncio.Event) -> None:
         while True:

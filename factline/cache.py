@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from factline.database import reading_sessions
 from factline.extraction import Extractor
 from factline.llm import LLMClient
+from factline.metrics import CACHE_LOOKUPS
 from factline.prompting import build_extraction_messages, extraction_prompt
 from factline.tables import CacheRow, utcnow
 from factline.upsert import insert_ignoring_duplicates
@@ -148,7 +149,9 @@ class CachingExtractor:
         async with lock:
             # A hit only reads: a write per hit would serialise every repeat on the database's write lock.
             if (cached := await self._lookup(key)) is not None:
+                CACHE_LOOKUPS.labels("hit").inc()
                 return _served_from_cache(cached, request)
+            CACHE_LOOKUPS.labels("miss").inc()
             extraction = await self.extractor.extract(request)
             # Written behind, in its own task: a worker cancelled now cannot leave a write transaction open.
             self._writes.add(key, extraction.model_dump_json())

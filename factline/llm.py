@@ -32,6 +32,7 @@ from factline.errors import (
     LLMTimeout,
     LLMUnavailable,
 )
+from factline.metrics import record_llm_call
 from factline.settings import Settings
 from schemas import Usage
 
@@ -49,6 +50,7 @@ class CallLog:
     """Tokens and completions of one extraction, every attempt included."""
 
     calls: int = 0
+    requests: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
     errors: list[str] = field(default_factory=list)
@@ -78,6 +80,12 @@ _current_log: ContextVar[CallLog | None] = ContextVar("factline_llm_call_log", d
 def _record_completion(completion: Any) -> None:
     if (log := _current_log.get()) is not None:
         log.record(completion)
+
+
+async def _count_request(request: httpx.Request) -> None:
+    """Every HTTP request to the completions endpoint, the OpenAI client's retries included."""
+    if (log := _current_log.get()) is not None and request.url.path.endswith("/chat/completions"):
+        log.requests += 1
 
 
 def _record_parse_error(error: Exception, **_: Any) -> None:
@@ -136,6 +144,7 @@ class LLMClient:
             timeout=httpx.Timeout(settings.llm_timeout_seconds, connect=settings.llm_connect_timeout_seconds),
             limits=httpx.Limits(max_connections=settings.llm_max_concurrency * 2),
         )
+        self._http.event_hooks["request"].append(_count_request)
         self._openai: openai.AsyncOpenAI | None = None
         self._instructor: instructor.AsyncInstructor | None = None
         if settings.llm_configured:
@@ -167,6 +176,8 @@ class LLMClient:
         if self._instructor is None:
             raise LLMNotConfigured(self._unavailable_reason)
         token = _current_log.set(log)
+        before = (log.requests, log.calls, log.prompt_tokens, log.completion_tokens)
+        transport_failed = False
         try:
             async with self._slots:
                 return await self._instructor.chat.completions.create(
@@ -179,11 +190,20 @@ class LLMClient:
                     seed=self.settings.llm_seed,
                 )
         except InstructorRetryException as error:
+            transport_failed = isinstance(error.__cause__, openai.APIError)
             raise _translate(error.__cause__ or error, error, log).with_usage(log.usage()) from error
         except (openai.APIError, IncompleteOutputException) as error:
+            transport_failed = isinstance(error, openai.APIError)
             raise _translate(error, error, log).with_usage(log.usage()) from error
         finally:
             _current_log.reset(token)
+            record_llm_call(
+                requests=log.requests - before[0],
+                completions=log.calls - before[1],
+                prompt_tokens=log.prompt_tokens - before[2],
+                completion_tokens=log.completion_tokens - before[3],
+                transport_failed=transport_failed,
+            )
 
     async def probe(self) -> tuple[bool, str]:
         """Whether the endpoint answers a model listing, and what was seen."""

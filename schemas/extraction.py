@@ -354,11 +354,18 @@ class LLMStatus(Contract):
     ]
 
 
+class Readiness(StrEnum):
+    """Whether extraction can run."""
+
+    READY = "ready"
+    NOT_READY = "not_ready"
+
+
 class ReadinessStatus(Contract):
     """Whether the service can extract right now."""
 
     status: Annotated[
-        Literal["ready", "not_ready"],
+        Readiness,
         Field(description="`ready` when extraction can run.", examples=["ready"]),
     ]
     llm: Annotated[LLMStatus, Field(description="The LLM endpoint's state.")]

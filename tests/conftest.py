@@ -27,7 +27,12 @@ from schemas import ExtractionRequest
 
 pytest_plugins = ["tests.postgres"]
 
-_SWITCHES = ("FACTLINE_LIVE_TESTS", "FACTLINE_POSTGRES_TESTS")
+_SWITCHES = (
+    "FACTLINE_LIVE_TESTS",
+    "FACTLINE_POSTGRES_TESTS",
+    "FACTLINE_BROWSER_TESTS",
+    "FACTLINE_NODE_TESTS",
+)
 
 # Tests build their settings explicitly; a developer's FACTLINE_* variables must not leak into them.
 for _name in [name for name in os.environ if name.startswith("FACTLINE_") and name not in _SWITCHES]:

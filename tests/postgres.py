@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from factline.local_llm import free_port
+from tests.system_tools import apt_get_install
 
 REQUIRED = "FACTLINE_POSTGRES_TESTS"
 
@@ -38,11 +39,7 @@ def _unavailable(reason: str) -> None:
 def _install() -> Path | None:
     if os.geteuid() != 0 or shutil.which("apt-get") is None:
         return None
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    for command in (["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", "postgresql"]):
-        done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600, check=False)
-        if done.returncode != 0:
-            raise RuntimeError(f"`{' '.join(command)}` failed: {done.stderr.strip()[-2000:]}")
+    apt_get_install("postgresql")
     return _binaries()
 
 
