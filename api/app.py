@@ -18,6 +18,7 @@ from api.extractions import ExtractionController
 from api.health import HealthController
 from api.openapi import drop_generic_validation_responses, openapi_config
 from api.problems import exception_handlers, problem_for
+from api.views import ViewController
 from factline.batch_store import BatchStore
 from factline.batch_workers import BatchWorkers
 from factline.cache import CachingExtractor
@@ -26,6 +27,7 @@ from factline.extraction import Extractor
 from factline.llm import LLMClient
 from factline.local_llm import LOCAL_MODELS, LocalSetup, run_local_server
 from factline.settings import Settings, get_settings
+from factline.view_queries import CrossArticleViews
 
 logger = logging.getLogger("factline")
 
@@ -126,6 +128,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             app.state.settings = settings
             app.state.extractor = opened.extractor
             app.state.batch_store = opened.batch_store
+            app.state.views = CrossArticleViews(opened.batch_store.sessions)
             # Without in-process workers, `wake()` is a no-op: worker processes poll the database.
             app.state.batch_workers = opened.batch_workers
             if settings.batch_workers_in_process:
@@ -134,7 +137,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             yield
 
     app = Litestar(
-        route_handlers=[ExtractionController, BatchController, HealthController],
+        route_handlers=[ExtractionController, BatchController, HealthController, ViewController],
         lifespan=[services],
         exception_handlers=exception_handlers(),
         openapi_config=openapi_config(),

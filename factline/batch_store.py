@@ -25,6 +25,7 @@ from factline.database import RESULTS_LOCK, reading_sessions
 from factline.errors import ArchiveUnreadable, BatchConflict, BatchNotFound
 from factline.tables import BatchRow, ItemRow, ResultRow, utcnow
 from factline.upsert import insert_ignoring_duplicates
+from factline.view_updates import ItemRef, record_article_views
 from schemas import (
     ArchiveKind,
     Batch,
@@ -278,6 +279,10 @@ class BatchStore:
                 {"item_id": item.id, "batch_id": item.batch_id, "status": status.value, "line_json": line},
                 ["item_id"],
             )
+            if extraction is not None:
+                await record_article_views(
+                    session, ItemRef(item.batch_id, item.id, item.article_id), extraction
+                )
         return True
 
     # --- client operations --------------------------------------------------------------------

@@ -1,0 +1,150 @@
+"""One timeline from many articles: events that report the same happening become one, with the
+reasons why, and sources that give another date are flagged.
+
+Two events are the same when their dates are within a day of each other, they come from different
+articles, and either they share a location or participant and their texts are somewhat alike, or
+their texts are very alike. Events without a date are never merged: there is nothing to anchor them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass, field
+
+from rapidfuzz import fuzz
+
+from factline.grounding import fold
+
+DATE_TOLERANCE = dt.timedelta(days=1)
+# Re-reading this far before a page's first event rebuilds the clusters that may reach into it.
+LOOKBACK = dt.timedelta(days=7)
+SUPPORTED_SIMILARITY = 30.0
+UNSUPPORTED_SIMILARITY = 85.0
+
+
+@dataclass(frozen=True)
+class EventFact:
+    """One article's report of an event, as the timeline needs it."""
+
+    fact_id: int
+    item_id: str
+    date: dt.date | None
+    date_end: dt.date | None
+    location: str | None
+    participants: frozenset[str]
+    text: str
+    payload: dict[str, object] = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def last_day(self) -> dt.date | None:
+        return self.date_end or self.date
+
+
+@dataclass
+class EventCluster:
+    """Reports of one event; the first one (earliest date, then first stored) is its head."""
+
+    sources: list[EventFact]
+    reasons: list[str] = field(default_factory=list)
+
+    @property
+    def head(self) -> EventFact:
+        return self.sources[0]
+
+    @property
+    def cursor(self) -> str:
+        """Where the timeline continues from this event: its head's date and id."""
+        return f"{self.head.date.isoformat() if self.head.date else ''}~{self.head.fact_id}"
+
+    def agreed_range(self) -> tuple[dt.date | None, dt.date | None]:
+        """The date range most sources give (the earliest of equally common ones)."""
+        counts = Counter((source.date, source.date_end) for source in self.sources)
+        best = max(counts.values())
+        return min(
+            (pair for pair, count in counts.items() if count == best),
+            key=lambda pair: (pair[0] or dt.date.max, pair[1] or dt.date.max),
+        )
+
+    def disagrees(self, source: EventFact) -> bool:
+        """Whether `source` dates the event outside the range the other sources agree on."""
+        start, end = self.agreed_range()
+        if start is None or source.date is None:
+            return False
+        last_day = source.last_day or source.date
+        return last_day < start or source.date > (end or start)
+
+
+def _close(a: EventFact, b: EventFact) -> bool:
+    if a.date is None or b.date is None:
+        return False
+    a_end, b_end = a.last_day or a.date, b.last_day or b.date
+    return a.date <= b_end + DATE_TOLERANCE and b.date <= a_end + DATE_TOLERANCE
+
+
+def similarity(a: EventFact, b: EventFact) -> float:
+    return float(fuzz.token_set_ratio(fold(a.text), fold(b.text)))
+
+
+def match_reason(cluster: EventCluster, event: EventFact) -> tuple[float, str] | None:
+    """How well `event` fits `cluster`, and why; None when it is another event."""
+    if any(source.item_id == event.item_id for source in cluster.sources):
+        return None  # one article reports an event once: the extraction removed repeats
+    head = cluster.head
+    if not _close(head, event):
+        return None
+    score = max(similarity(source, event) for source in cluster.sources)
+    support = []
+    locations = {fold(source.location) for source in cluster.sources if source.location}
+    if event.location and fold(event.location) in locations:
+        support.append(f"same location “{event.location}”")
+    shared = sorted(
+        event.participants & frozenset().union(*(source.participants for source in cluster.sources))
+    )
+    if shared:
+        support.append(f"shared participants {', '.join(shared)}")
+    if (support and score >= SUPPORTED_SIMILARITY) or score >= UNSUPPORTED_SIMILARITY:
+        grounds = "; ".join(support) or "no shared place or participant"
+        return (
+            score,
+            f"dates {head.date} and {event.date} within a day; {grounds}; text similarity {score:.0f}",
+        )
+    return None
+
+
+class EventClusterer:
+    """Events in (date, id) order in, finished clusters out in the order of their heads."""
+
+    def __init__(self) -> None:
+        self._open: list[EventCluster] = []
+
+    def add(self, event: EventFact) -> list[EventCluster]:
+        if event.date is None:
+            return [*self.flush(), EventCluster([event])]
+        finished = []
+        while self._open and (self._open[0].head.last_day or event.date) + DATE_TOLERANCE < event.date:
+            finished.append(self._open.pop(0))
+        scored = [
+            (found[0], position, found[1])
+            for position, cluster in enumerate(self._open)
+            if (found := match_reason(cluster, event)) is not None
+        ]
+        if scored:
+            _, position, reason = max(scored, key=lambda entry: (entry[0], -entry[1]))
+            cluster = self._open[position]
+            cluster.sources.append(event)
+            cluster.reasons.append(f"{event.payload.get('article_id')}: {reason}")
+        else:
+            self._open.append(EventCluster([event]))
+        return finished
+
+    def flush(self) -> list[EventCluster]:
+        finished, self._open = self._open, []
+        return finished
+
+
+def cluster_events(events: list[EventFact]) -> list[EventCluster]:
+    """All clusters of `events` (sorted by date, then id), in timeline order."""
+    clusterer = EventClusterer()
+    clusters = [cluster for event in events for cluster in clusterer.add(event)]
+    return clusters + clusterer.flush()

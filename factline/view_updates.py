@@ -1,0 +1,290 @@
+"""Adding one article's extraction to the cross-article views, in the transaction that stores its result.
+
+The cost is the article's own facts plus a few indexed look-ups per actor and proposal: it does
+not grow with the archive. Merges are decided with what the archive holds when the article
+arrives, and each one records its evidence.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from factline.cross_names import CrossName, cross_name
+from factline.database import VIEWS_LOCK
+from factline.proposal_matching import CANDIDATES, proposal_match, proposal_terms
+from factline.tables import (
+    ViewActorItemRow,
+    ViewActorNameRow,
+    ViewActorRow,
+    ViewFactActorRow,
+    ViewFactRow,
+    ViewProposalRow,
+    ViewProposalTermRow,
+)
+from factline.upsert import insert_ignoring_duplicates
+from schemas import Actor, ActorKind, Extraction, Span
+
+logger = logging.getLogger("factline.views")
+
+_PERSONAL = (ActorKind.PERSON.value, ActorKind.OTHER.value)
+
+
+@dataclass(frozen=True)
+class ItemRef:
+    """The batch item an extraction belongs to."""
+
+    batch_id: str
+    item_id: str
+    article_id: str | None
+
+
+def _spans(spans: list[Span]) -> list[dict[str, Any]]:
+    return [span.model_dump(mode="json") for span in spans]
+
+
+class _ArticleViews:
+    """The view rows of one article, written in the caller's transaction."""
+
+    def __init__(self, session: AsyncSession, item: ItemRef, extraction: Extraction) -> None:
+        self.session = session
+        self.item = item
+        self.extraction = extraction
+        self.published = extraction.article.published_date
+        self.keys: dict[str, str] = {}
+        self.names: dict[str, str] = {}
+
+    async def record(self) -> None:
+        for actor in self.extraction.actors:
+            if (key := await self._resolve(actor)) is not None:
+                self.keys[actor.id] = key
+        for key in set(self.keys.values()):
+            await insert_ignoring_duplicates(
+                self.session,
+                ViewActorItemRow,
+                {"actor_key": key, "item_id": self.item.item_id, "batch_id": self.item.batch_id},
+                ["actor_key", "item_id"],
+            )
+        await self._facts()
+
+    # --- actors -------------------------------------------------------------------------------
+
+    async def _resolve(self, actor: Actor) -> str | None:
+        """The cross-article key of `actor`, created if new; None for a bare title ("the minister")."""
+        name = cross_name(actor)
+        if name.key is None:
+            return None
+        key, reason = name.key, self._same_name_reason(name)
+        if actor.kind.value in _PERSONAL and name.is_lone_name:
+            key, reason = await self._lone_name_key(name)
+        elif actor.kind.value in _PERSONAL and name.surname is not None:
+            await self._absorb_lone_name(name)
+        created = await insert_ignoring_duplicates(
+            self.session,
+            ViewActorRow,
+            {"key": key, "name": name.name, "kind": actor.kind.value, "surname": name.surname},
+            ["key"],
+        )
+        if created:
+            reason = f"first seen as “{actor.name}”" + (f", named “{name.named_by}”" if name.named_by else "")
+        await self._name(key, "alias", actor.name, reason)
+        for mention in {span.text for span in actor.mentions} - {actor.name}:
+            await self._name(key, "alias", mention, f"mention of “{actor.name}” in the same article")
+        for role in actor.roles:
+            await self._name(key, "role", role, f"role of “{actor.name}” in the article")
+        if name.title:
+            await self._name(key, "role", name.title, f"title in front of the name “{actor.name}”")
+        return key
+
+    @staticmethod
+    def _same_name_reason(name: CrossName) -> str:
+        if name.named_by:
+            called = f"the article calls it “{name.title}” and names it “{name.named_by}”"
+            return f"same normalised name “{name.key}”: {called}"
+        removed = f" (title “{name.title}” removed)" if name.title else ""
+        return f"same normalised name “{name.key}”{removed}"
+
+    async def _lone_name_key(self, name: CrossName) -> tuple[str, str]:
+        """A surname alone is the person only when the archive knows one person of that surname."""
+        assert name.key is not None
+        people = (
+            await self.session.scalars(
+                select(ViewActorRow.key)
+                .where(
+                    ViewActorRow.surname == name.surname,
+                    ViewActorRow.key != name.key,
+                    ViewActorRow.kind.in_(_PERSONAL),
+                )
+                .limit(2)
+            )
+        ).all()
+        if len(people) == 1:
+            return people[0], f"“{name.name}” alone: the only person of that surname in the archive"
+        if people:
+            return name.key, f"not merged: “{name.name}” is the surname of several people"
+        return name.key, f"“{name.name}” alone; no person of that surname known yet"
+
+    async def _absorb_lone_name(self, name: CrossName) -> None:
+        """The first full name for a surname takes over what was filed under the surname alone."""
+        lone = await self.session.get(ViewActorRow, name.surname)
+        if lone is None or lone.kind not in _PERSONAL:
+            return
+        others = await self.session.scalar(
+            select(func.count())
+            .select_from(ViewActorRow)
+            .where(ViewActorRow.surname == name.surname, ViewActorRow.key != name.surname)
+        )
+        if others:
+            return
+        assert name.key is not None
+        assert name.surname is not None
+        await insert_ignoring_duplicates(
+            self.session,
+            ViewActorRow,
+            {"key": name.key, "name": name.name, "kind": lone.kind, "surname": name.surname},
+            ["key"],
+        )
+        for table in (ViewFactActorRow, ViewActorItemRow, ViewActorNameRow):
+            await self.session.execute(
+                update(table).where(table.actor_key == name.surname).values(actor_key=name.key)
+            )
+        await self.session.delete(lone)
+        await self._name(
+            name.key,
+            "alias",
+            lone.name,
+            f"“{lone.name}” alone, filed earlier, merged: “{name.name}” is the first person of that surname",
+        )
+
+    async def _name(self, key: str, kind: str, name: str, reason: str) -> None:
+        if not name.strip():
+            return
+        await insert_ignoring_duplicates(
+            self.session,
+            ViewActorNameRow,
+            {
+                "actor_key": key,
+                "kind": kind,
+                "name": name.strip()[:512],
+                "article_id": self.item.article_id,
+                "reason": reason,
+            },
+            ["actor_key", "kind", "name"],
+        )
+
+    # --- facts --------------------------------------------------------------------------------
+
+    def _payload(self, evidence: list[Span], **fields: Any) -> str:
+        common = {
+            "article_id": self.item.article_id,
+            "published_at": self.published.isoformat() if self.published else None,
+            "evidence": _spans(evidence),
+        }
+        return json.dumps({**common, **fields}, ensure_ascii=False)
+
+    async def _facts(self) -> None:
+        rows: list[tuple[ViewFactRow, list[tuple[str | None, str]]]] = []
+        for quote in self.extraction.quotes:
+            payload = self._payload(quote.evidence, text=quote.text, quote_kind=quote.kind, topic=quote.topic)
+            rows.append((self._row("quote", self.published, payload), [(quote.speaker_id, "speaker")]))
+        for position in self.extraction.positions:
+            payload = self._payload(
+                position.evidence, topic=position.topic, stance=position.stance, summary=position.summary
+            )
+            rows.append((self._row("position", self.published, payload), [(position.holder_id, "holder")]))
+        for event in self.extraction.events:
+            participants = [self.keys[i] for i in event.participant_ids if i in self.keys]
+            payload = self._payload(
+                event.evidence,
+                summary=event.summary,
+                date=event.date.isoformat() if event.date else None,
+                date_end=event.date_end.isoformat() if event.date_end else None,
+                date_text=event.date_text,
+                location=event.location,
+                participants=participants,
+            )
+            participating: list[tuple[str | None, str]] = [(i, "participant") for i in event.participant_ids]
+            rows.append((self._row("event", event.date, payload), participating))
+        for proposal in self.extraction.proposals:
+            proposal_id, match = await self._tracked_proposal(proposal.summary)
+            payload = self._payload(
+                proposal.evidence, summary=proposal.summary, status=proposal.status, match=match
+            )
+            row = self._row("proposal", self.published, payload)
+            row.proposal_id = proposal_id
+            backing: list[tuple[str | None, str]] = [
+                *((actor_id, "proposer") for actor_id in proposal.proposer_ids),
+                *((actor_id, "supporter") for actor_id in proposal.supporter_ids),
+                *((actor_id, "opponent") for actor_id in proposal.opponent_ids),
+            ]
+            rows.append((row, backing))
+        self.session.add_all([row for row, _ in rows])
+        await self.session.flush()
+        links = {
+            (row.id, self.keys[actor_id], role): ViewFactActorRow(
+                fact_id=row.id,
+                actor_key=self.keys[actor_id],
+                role=role,
+                batch_id=self.item.batch_id,
+                kind=row.kind,
+                date=row.date,
+            )
+            for row, actor_links in rows
+            for actor_id, role in actor_links
+            if actor_id is not None and actor_id in self.keys
+        }
+        self.session.add_all(links.values())
+        await self.session.flush()
+
+    def _row(self, kind: str, date: Any, payload: str) -> ViewFactRow:
+        return ViewFactRow(
+            batch_id=self.item.batch_id, item_id=self.item.item_id, kind=kind, date=date, payload_json=payload
+        )
+
+    async def _tracked_proposal(self, summary: str) -> tuple[int, str]:
+        """The tracked proposal this report is, by shared content words then similarity; else a new one."""
+        terms = sorted(proposal_terms(summary))[:32]
+        candidates: Sequence[Any] = []
+        if terms:
+            candidates = (
+                await self.session.execute(
+                    select(ViewProposalRow.id, ViewProposalRow.summary)
+                    .join(ViewProposalTermRow, ViewProposalTermRow.proposal_id == ViewProposalRow.id)
+                    .where(ViewProposalTermRow.term.in_(terms))
+                    .group_by(ViewProposalRow.id, ViewProposalRow.summary)
+                    .order_by(func.count().desc(), ViewProposalRow.id)
+                    .limit(CANDIDATES)
+                )
+            ).all()
+        scored = [
+            (score, proposal_id, known)
+            for proposal_id, known in candidates
+            if (score := proposal_match(summary, known)) is not None
+        ]
+        if scored:
+            score, proposal_id, known = max(scored, key=lambda entry: (entry[0], -entry[1]))
+            return proposal_id, f"same proposal as “{known}” (text similarity {score:.0f})"
+        row = ViewProposalRow(summary=summary)
+        self.session.add(row)
+        await self.session.flush()
+        self.session.add_all(ViewProposalTermRow(term=term[:128], proposal_id=row.id) for term in terms)
+        return row.id, "first report"
+
+
+async def record_article_views(session: AsyncSession, item: ItemRef, extraction: Extraction) -> None:
+    """Add the article to the views inside `session`'s transaction; a failure here never loses the
+    result: the views miss this article (logged) and the result is stored all the same."""
+    if session.get_bind().dialect.name == "postgresql":
+        # Workers on several machines merge into the same actors and proposals: one at a time.
+        await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": VIEWS_LOCK})
+    try:
+        async with session.begin_nested():
+            await _ArticleViews(session, item, extraction).record()
+    except Exception:
+        logger.exception("cross-article views: item %s not added", item.item_id)
