@@ -2,8 +2,10 @@
 reasons why, and sources that give another date are flagged.
 
 Two events are the same when their dates are within a day of each other, they come from different
-articles, and either they share a location or participant and their texts are somewhat alike, or
-their texts are very alike. Events without a date are never merged: there is nothing to anchor them.
+articles, they do not name two different places, and either they share a location or participant
+and their texts are somewhat alike, or their texts are very alike. Texts are compared on their
+content words without the date and place, which were compared already. Events without a date are
+never merged: there is nothing to anchor them.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from dataclasses import dataclass, field
 from rapidfuzz import fuzz
 
 from factline.grounding import fold
+from factline.proposal_matching import content_words
 
 DATE_TOLERANCE = dt.timedelta(days=1)
 # Re-reading this far before a page's first event rebuilds the clusters that may reach into it.
@@ -34,6 +37,7 @@ class EventFact:
     location: str | None
     participants: frozenset[str]
     text: str
+    date_text: str | None = None
     payload: dict[str, object] = field(default_factory=dict, compare=False, hash=False)
 
     @property
@@ -82,8 +86,17 @@ def _close(a: EventFact, b: EventFact) -> bool:
     return a.date <= b_end + DATE_TOLERANCE and b.date <= a_end + DATE_TOLERANCE
 
 
+def _what(event: EventFact) -> set[str]:
+    """The content words of what happened: without the words of its date and place."""
+    return content_words(event.text) - content_words(f"{event.date_text or ''} {event.location or ''}")
+
+
 def similarity(a: EventFact, b: EventFact) -> float:
-    return float(fuzz.token_set_ratio(fold(a.text), fold(b.text)))
+    """Similarity of what two reports say happened; 0 without a content word in common."""
+    words_a, words_b = _what(a), _what(b)
+    if not words_a & words_b:
+        return 0.0
+    return float(fuzz.token_set_ratio(" ".join(sorted(words_a)), " ".join(sorted(words_b))))
 
 
 def match_reason(cluster: EventCluster, event: EventFact) -> tuple[float, str] | None:
@@ -93,10 +106,12 @@ def match_reason(cluster: EventCluster, event: EventFact) -> tuple[float, str] |
     head = cluster.head
     if not _close(head, event):
         return None
+    locations = {fold(source.location) for source in cluster.sources if source.location}
+    if event.location and locations and fold(event.location) not in locations:
+        return None  # two places: two events
     score = max(similarity(source, event) for source in cluster.sources)
     support = []
-    locations = {fold(source.location) for source in cluster.sources if source.location}
-    if event.location and fold(event.location) in locations:
+    if event.location and locations:
         support.append(f"same location “{event.location}”")
     shared = sorted(
         event.participants & frozenset().union(*(source.participants for source in cluster.sources))

@@ -22,9 +22,14 @@ _STOP_WORDS = frozenset(
 )
 
 
+def content_words(text: str) -> set[str]:
+    """The words of a text that say what it is about: folded, without stop words and short words."""
+    return {word for word in _WORD.findall(fold(text)) if word not in _STOP_WORDS and len(word) > 2}
+
+
 def proposal_terms(summary: str) -> set[str]:
-    """The content words of a summary: what candidates are looked up by."""
-    return {word for word in _WORD.findall(fold(summary)) if word not in _STOP_WORDS and len(word) > 2}
+    """What candidates for the same proposal are looked up by."""
+    return content_words(summary)
 
 
 def proposal_match(summary: str, known: str) -> float | None:

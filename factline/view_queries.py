@@ -321,6 +321,7 @@ class CrossArticleViews:
                     location=fact.payload.get("location"),
                     participants=frozenset(fact.payload.get("participants", [])),
                     text=" ".join(fact.texts),
+                    date_text=fact.payload.get("date_text"),
                     payload={"fact": fact},
                 )
             if len(rows) < CHUNK:

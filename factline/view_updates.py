@@ -92,7 +92,9 @@ class _ArticleViews:
             ["key"],
         )
         if created:
-            reason = f"first seen as “{actor.name}”" + (f", named “{name.named_by}”" if name.named_by else "")
+            named = f", named “{name.named_by}”" if name.named_by else ""
+            lone = f"; {reason}" if name.is_lone_name else ""
+            reason = f"first seen as “{actor.name}”{named}{lone}"
         await self._name(key, "alias", actor.name, reason)
         for mention in {span.text for span in actor.mentions} - {actor.name}:
             await self._name(key, "alias", mention, f"mention of “{actor.name}” in the same article")
@@ -155,11 +157,17 @@ class _ArticleViews:
                 update(table).where(table.actor_key == name.surname).values(actor_key=name.key)
             )
         await self.session.delete(lone)
-        await self._name(
-            name.key,
-            "alias",
-            lone.name,
-            f"“{lone.name}” alone, filed earlier, merged: “{name.name}” is the first person of that surname",
+        await self.session.execute(
+            update(ViewActorNameRow)
+            .where(
+                ViewActorNameRow.actor_key == name.key,
+                ViewActorNameRow.kind == "alias",
+                ViewActorNameRow.name == lone.name,
+            )
+            .values(
+                reason=f"“{lone.name}” alone, filed earlier, merged: “{name.name}” is the first person "
+                "of that surname"
+            )
         )
 
     async def _name(self, key: str, kind: str, name: str, reason: str) -> None:
