@@ -138,9 +138,18 @@ class ViewController(Controller):
         topic: TopicText = None,
         after: After = None,
         limit: Limit = 20,
+        facts: Annotated[
+            int,
+            Parameter(
+                ge=0,
+                le=1000,
+                description="Most quotes, positions and proposals listed per actor, oldest first; "
+                "the `*_count` fields say how many match. Narrow with `since` and `until` for the rest.",
+            ),
+        ] = 50,
     ) -> Response[ActorPage]:
         scope = await _scope(views, batch, actor, since, until, topic)
-        return await _page(request, lambda cursor: views.actors(scope, cursor, limit), after, "actors")
+        return await _page(request, lambda cursor: views.actors(scope, cursor, limit, facts), after, "actors")
 
     @get(
         "/timeline",

@@ -200,19 +200,22 @@ class CrossArticleViews:
             (fact, role) for fact, role in facts if scope.on_dates(fact.date) and scope.on_topic(*fact.texts)
         ]
 
-    async def actors(self, scope: ViewFilter, after: str | None, limit: int) -> ActorPage:
+    async def actors(self, scope: ViewFilter, after: str | None, limit: int, facts: int = 50) -> ActorPage:
+        """A page of actors, each with its first `facts` quotes, positions and proposals, and their counts."""
         async with self.readers() as session:
 
             async def keys(cursor: str | None, size: int) -> Sequence[str]:
                 return await self._actor_keys(session, ViewActorItemRow, scope, cursor, size)
 
             async def build(key: str) -> CrossActor | None:
-                return await self._actor(session, key, scope)
+                return await self._actor(session, key, scope, facts)
 
             actors, next_cursor = await _pages(keys, build, after, limit)
         return ActorPage(actors=actors, next_cursor=next_cursor)
 
-    async def _actor(self, session: AsyncSession, key: str, scope: ViewFilter) -> CrossActor | None:
+    async def _actor(
+        self, session: AsyncSession, key: str, scope: ViewFilter, most: int
+    ) -> CrossActor | None:
         actor = await session.get(ViewActorRow, key)
         if actor is None:
             return None
@@ -234,6 +237,10 @@ class CrossArticleViews:
                 )
             )
         ).all()
+        by_kind = {
+            kind: [(f, role) for f, role in facts if f.kind == kind]
+            for kind in ("quote", "position", "proposal")
+        }
         return CrossActor(
             key=key,
             name=actor.name,
@@ -242,6 +249,9 @@ class CrossArticleViews:
                 ActorName(name=n.name, kind=n.kind, article_id=n.article_id, reason=n.reason) for n in names
             ],
             article_count=len(articles),
+            quote_count=len(by_kind["quote"]),
+            position_count=len(by_kind["position"]),
+            proposal_count=len(by_kind["proposal"]),
             quotes=[
                 ActorQuote(
                     date=fact.date,
@@ -250,8 +260,7 @@ class CrossArticleViews:
                     topic=fact.payload.get("topic"),
                     source=fact.source,
                 )
-                for fact, _ in facts
-                if fact.kind == "quote"
+                for fact, _ in by_kind["quote"][:most]
             ],
             positions=[
                 ActorPosition(
@@ -261,8 +270,7 @@ class CrossArticleViews:
                     summary=fact.payload["summary"],
                     source=fact.source,
                 )
-                for fact, _ in facts
-                if fact.kind == "position"
+                for fact, _ in by_kind["position"][:most]
             ],
             proposals=[
                 ActorProposalRole(
@@ -272,8 +280,7 @@ class CrossArticleViews:
                     summary=fact.payload["summary"],
                     source=fact.source,
                 )
-                for fact, role in facts
-                if fact.kind == "proposal"
+                for fact, role in by_kind["proposal"][:most]
             ],
         )
 

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from factline.cross_names import CrossName, cross_name
@@ -58,51 +58,100 @@ class _ArticleViews:
         self.extraction = extraction
         self.published = extraction.article.published_date
         self.keys: dict[str, str] = {}
-        self.names: dict[str, str] = {}
+        self.known: dict[str, tuple[str, str, str | None]] = {}
+        self.created: dict[str, dict[str, Any]] = {}
 
     async def record(self) -> None:
-        for actor in self.extraction.actors:
-            if (key := await self._resolve(actor)) is not None:
-                self.keys[actor.id] = key
-        for key in set(self.keys.values()):
-            await insert_ignoring_duplicates(
-                self.session,
-                ViewActorItemRow,
-                {"actor_key": key, "item_id": self.item.item_id, "batch_id": self.item.batch_id},
-                ["actor_key", "item_id"],
-            )
+        resolved = [(actor, cross_name(actor)) for actor in self.extraction.actors]
+        resolved = [(actor, name) for actor, name in resolved if name.key is not None]
+        await self._load_known({name.key for _, name in resolved}, {name.surname for _, name in resolved})
+        names: dict[tuple[str, str, str], dict[str, Any]] = {}
+        for actor, name in resolved:
+            key, reason = await self._resolve(actor, name)
+            self.keys[actor.id] = key
+            for kind, written, why in [
+                ("alias", actor.name, reason),
+                *(
+                    ("alias", m, f"mention of “{actor.name}” in the same article")
+                    for m in self._mentions(actor)
+                ),
+                *(("role", role, f"role of “{actor.name}” in the article") for role in actor.roles),
+                *([("role", name.title, f"title in front of the name “{actor.name}”")] if name.title else []),
+            ]:
+                if written.strip():
+                    names.setdefault(
+                        (key, kind, written.strip()[:512]), self._name_row(key, kind, written, why)
+                    )
+        await self._insert(ViewActorRow, list(self.created.values()), ["key"])
+        await self._insert(ViewActorNameRow, list(names.values()), ["actor_key", "kind", "name"])
+        items = [
+            {"actor_key": key, "item_id": self.item.item_id, "batch_id": self.item.batch_id}
+            for key in sorted(set(self.keys.values()))
+        ]
+        await self._insert(ViewActorItemRow, items, ["actor_key", "item_id"])
         await self._facts()
 
     # --- actors -------------------------------------------------------------------------------
 
-    async def _resolve(self, actor: Actor) -> str | None:
-        """The cross-article key of `actor`, created if new; None for a bare title ("the minister")."""
-        name = cross_name(actor)
-        if name.key is None:
-            return None
-        key, reason = name.key, self._same_name_reason(name)
-        if actor.kind.value in _PERSONAL and name.is_lone_name:
-            key, reason = await self._lone_name_key(name)
-        elif actor.kind.value in _PERSONAL and name.surname is not None:
-            await self._absorb_lone_name(name)
-        created = await insert_ignoring_duplicates(
-            self.session,
-            ViewActorRow,
-            {"key": key, "name": name.name, "kind": actor.kind.value, "surname": name.surname},
-            ["key"],
+    async def _insert(self, table: Any, rows: list[dict[str, Any]], keys: list[str]) -> None:
+        if rows:
+            await insert_ignoring_duplicates(self.session, table, rows, keys)
+
+    @staticmethod
+    def _mentions(actor: Actor) -> set[str]:
+        return {span.text for span in actor.mentions} - {actor.name}
+
+    def _name_row(self, key: str, kind: str, name: str, reason: str) -> dict[str, Any]:
+        return {
+            "actor_key": key,
+            "kind": kind,
+            "name": name.strip()[:512],
+            "article_id": self.item.article_id,
+            "reason": reason,
+        }
+
+    async def _load_known(self, keys: set[str | None], surnames: set[str | None]) -> None:
+        """The archive's actors this article may merge with, in one query: same key or same surname."""
+        wanted_keys = sorted(key for key in keys if key)
+        wanted_surnames = sorted(surname for surname in surnames if surname)
+        rows = (
+            await self.session.scalars(
+                select(ViewActorRow).where(
+                    ViewActorRow.key.in_(wanted_keys) | ViewActorRow.surname.in_(wanted_surnames)
+                )
+            )
+        ).all()
+        self.known = {row.key: (row.name, row.kind, row.surname) for row in rows}
+
+    def _people(self, surname: str | None) -> list[str]:
+        """Known people with a full name ending in `surname`."""
+        return sorted(
+            key
+            for key, (_, kind, known_surname) in self.known.items()
+            if known_surname == surname and key != surname and kind in _PERSONAL
         )
-        if created:
+
+    async def _resolve(self, actor: Actor, name: CrossName) -> tuple[str, str]:
+        """The cross-article key of `actor` (created if new) and the evidence for it."""
+        assert name.key is not None
+        key, reason = name.key, self._same_name_reason(name)
+        personal = actor.kind.value in _PERSONAL
+        if personal and name.is_lone_name:
+            key, reason = self._lone_name_key(name)
+        elif personal and name.surname is not None and name.key not in self.known:
+            await self._absorb_lone_name(name)
+        if key not in self.known:
+            self.known[key] = (name.name, actor.kind.value, name.surname)
+            self.created[key] = {
+                "key": key,
+                "name": name.name,
+                "kind": actor.kind.value,
+                "surname": name.surname,
+            }
             named = f", named “{name.named_by}”" if name.named_by else ""
             lone = f"; {reason}" if name.is_lone_name else ""
             reason = f"first seen as “{actor.name}”{named}{lone}"
-        await self._name(key, "alias", actor.name, reason)
-        for mention in {span.text for span in actor.mentions} - {actor.name}:
-            await self._name(key, "alias", mention, f"mention of “{actor.name}” in the same article")
-        for role in actor.roles:
-            await self._name(key, "role", role, f"role of “{actor.name}” in the article")
-        if name.title:
-            await self._name(key, "role", name.title, f"title in front of the name “{actor.name}”")
-        return key
+        return key, reason
 
     @staticmethod
     def _same_name_reason(name: CrossName) -> str:
@@ -112,20 +161,10 @@ class _ArticleViews:
         removed = f" (title “{name.title}” removed)" if name.title else ""
         return f"same normalised name “{name.key}”{removed}"
 
-    async def _lone_name_key(self, name: CrossName) -> tuple[str, str]:
+    def _lone_name_key(self, name: CrossName) -> tuple[str, str]:
         """A surname alone is the person only when the archive knows one person of that surname."""
         assert name.key is not None
-        people = (
-            await self.session.scalars(
-                select(ViewActorRow.key)
-                .where(
-                    ViewActorRow.surname == name.surname,
-                    ViewActorRow.key != name.key,
-                    ViewActorRow.kind.in_(_PERSONAL),
-                )
-                .limit(2)
-            )
-        ).all()
+        people = self._people(name.surname)
         if len(people) == 1:
             return people[0], f"“{name.name}” alone: the only person of that surname in the archive"
         if people:
@@ -134,56 +173,34 @@ class _ArticleViews:
 
     async def _absorb_lone_name(self, name: CrossName) -> None:
         """The first full name for a surname takes over what was filed under the surname alone."""
-        lone = await self.session.get(ViewActorRow, name.surname)
-        if lone is None or lone.kind not in _PERSONAL:
-            return
-        others = await self.session.scalar(
-            select(func.count())
-            .select_from(ViewActorRow)
-            .where(ViewActorRow.surname == name.surname, ViewActorRow.key != name.surname)
-        )
-        if others:
-            return
         assert name.key is not None
         assert name.surname is not None
-        await insert_ignoring_duplicates(
-            self.session,
+        lone = self.known.get(name.surname)
+        if lone is None or lone[1] not in _PERSONAL or self._people(name.surname):
+            return
+        del self.known[name.surname]
+        self.known[name.key] = (name.name, lone[1], name.surname)
+        await self._insert(
             ViewActorRow,
-            {"key": name.key, "name": name.name, "kind": lone.kind, "surname": name.surname},
+            [{"key": name.key, "name": name.name, "kind": lone[1], "surname": name.surname}],
             ["key"],
         )
         for table in (ViewFactActorRow, ViewActorItemRow, ViewActorNameRow):
             await self.session.execute(
                 update(table).where(table.actor_key == name.surname).values(actor_key=name.key)
             )
-        await self.session.delete(lone)
+        await self.session.execute(delete(ViewActorRow).where(ViewActorRow.key == name.surname))
         await self.session.execute(
             update(ViewActorNameRow)
             .where(
                 ViewActorNameRow.actor_key == name.key,
                 ViewActorNameRow.kind == "alias",
-                ViewActorNameRow.name == lone.name,
+                ViewActorNameRow.name == lone[0],
             )
             .values(
-                reason=f"“{lone.name}” alone, filed earlier, merged: “{name.name}” is the first person "
+                reason=f"“{lone[0]}” alone, filed earlier, merged: “{name.name}” is the first person "
                 "of that surname"
             )
-        )
-
-    async def _name(self, key: str, kind: str, name: str, reason: str) -> None:
-        if not name.strip():
-            return
-        await insert_ignoring_duplicates(
-            self.session,
-            ViewActorNameRow,
-            {
-                "actor_key": key,
-                "kind": kind,
-                "name": name.strip()[:512],
-                "article_id": self.item.article_id,
-                "reason": reason,
-            },
-            ["actor_key", "kind", "name"],
         )
 
     # --- facts --------------------------------------------------------------------------------

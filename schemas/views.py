@@ -111,6 +111,30 @@ class CrossActor(Contract):
         Field(description="Every name and role it was given, with the evidence of each merge."),
     ]
     article_count: Annotated[int, Field(ge=0, description="Articles that name it.", examples=[5])]
+    quote_count: Annotated[
+        int,
+        Field(
+            ge=0,
+            description="Its quotes matching the filters; `quotes` holds the first `facts`.",
+            examples=[12],
+        ),
+    ]
+    position_count: Annotated[
+        int,
+        Field(
+            ge=0,
+            description="Its positions matching the filters; `positions` holds the first `facts`.",
+            examples=[4],
+        ),
+    ]
+    proposal_count: Annotated[
+        int,
+        Field(
+            ge=0,
+            description="Its proposal roles matching the filters; `proposals` holds the first `facts`.",
+            examples=[2],
+        ),
+    ]
     quotes: Annotated[list[ActorQuote], Field(description="Its quotes, oldest article first.")]
     positions: Annotated[list[ActorPosition], Field(description="Its positions, oldest article first.")]
     proposals: Annotated[
