@@ -288,6 +288,21 @@ class CrossArticleViews:
         rows = (await session.scalars(select(ViewActorRow).where(ViewActorRow.key.in_(keys)))).all()
         return {row.key: ActorRef(key=row.key, name=row.name) for row in rows}
 
+    async def _links(
+        self, session: AsyncSession, fact_ids: list[int], roles: Sequence[str]
+    ) -> dict[int, list[tuple[str, str]]]:
+        """The actors of these facts (read, not copied: a merge of two actors re-points the links)."""
+        found: dict[int, list[tuple[str, str]]] = {}
+        if fact_ids:
+            rows = await session.execute(
+                select(ViewFactActorRow.fact_id, ViewFactActorRow.actor_key, ViewFactActorRow.role).where(
+                    ViewFactActorRow.fact_id.in_(fact_ids), ViewFactActorRow.role.in_(roles)
+                )
+            )
+            for fact_id, key, role in rows.all():
+                found.setdefault(fact_id, []).append((key, role))
+        return found
+
     # --- timeline -----------------------------------------------------------------------------
 
     async def _events(
@@ -315,6 +330,7 @@ class CrossArticleViews:
                     ViewFactRow.id
                 )
             rows = (await session.scalars(query.limit(CHUNK))).all()
+            links = await self._links(session, [row.id for row in rows], ("participant",))
             for row in rows:
                 fact = _Fact.of(row)
                 last_id = row.id
@@ -326,7 +342,7 @@ class CrossArticleViews:
                     date=row.date,
                     date_end=_date(fact.payload.get("date_end")),
                     location=fact.payload.get("location"),
-                    participants=frozenset(fact.payload.get("participants", [])),
+                    participants=frozenset(key for key, _ in links.get(row.id, [])),
                     text=" ".join(fact.texts),
                     date_text=fact.payload.get("date_text"),
                     payload={"fact": fact},
@@ -433,31 +449,27 @@ class CrossArticleViews:
         ).all()
         reports = [_Fact.of(row) for row in rows]
         reports = [fact for fact in reports if scope.on_dates(fact.date)]
-        links = (
-            await session.execute(
-                select(ViewFactActorRow.fact_id, ViewFactActorRow.actor_key, ViewFactActorRow.role).where(
-                    ViewFactActorRow.fact_id.in_([fact.id for fact in reports])
-                )
-            )
-        ).all()
+        by_fact = await self._links(
+            session, [fact.id for fact in reports], ("proposer", "supporter", "opponent")
+        )
+        links = [(fact_id, key, role) for fact_id, found in by_fact.items() for key, role in found]
         if not reports or not scope.on_topic(*[t for f in reports for t in f.texts]):
             return None
         if not scope.names_actor([key for _, key, _ in links]):
             return None
         refs = await self._refs(session, {key for _, key, _ in links})
-        by_fact = {fact.id: fact for fact in reports}
 
         def backing(role: str) -> list[ProposalBacking]:
-            return [
-                ProposalBacking(
-                    actor=refs[key],
-                    date=by_fact[fact_id].date,
-                    article_id=by_fact[fact_id].payload.get("article_id"),
-                )
-                for fact in reports
-                for fact_id, key, link_role in links
-                if fact_id == fact.id and link_role == role and key in refs
-            ]
+            """Each actor once per article, oldest report first."""
+            seen: dict[tuple[str, str | None], ProposalBacking] = {}
+            for fact in reports:
+                article_id = fact.payload.get("article_id")
+                for key, link_role in by_fact.get(fact.id, []):
+                    if link_role == role and key in refs and (key, article_id) not in seen:
+                        seen[key, article_id] = ProposalBacking(
+                            actor=refs[key], date=fact.date, article_id=article_id
+                        )
+            return list(seen.values())
 
         return TrackedProposal(
             id=f"prp_{proposal_id}",

@@ -224,7 +224,6 @@ class _ArticleViews:
             )
             rows.append((self._row("position", self.published, payload), [(position.holder_id, "holder")]))
         for event in self.extraction.events:
-            participants = [self.keys[i] for i in event.participant_ids if i in self.keys]
             payload = self._payload(
                 event.evidence,
                 summary=event.summary,
@@ -232,7 +231,6 @@ class _ArticleViews:
                 date_end=event.date_end.isoformat() if event.date_end else None,
                 date_text=event.date_text,
                 location=event.location,
-                participants=participants,
             )
             participating: list[tuple[str | None, str]] = [(i, "participant") for i in event.participant_ids]
             rows.append((self._row("event", event.date, payload), participating))
