@@ -156,10 +156,13 @@ class ViewController(Controller):
         operation_id="listTimelineEvents",
         summary="One timeline of the events of all the articles",
         description=(
-            "Events oldest first, undated ones last. Reports of the same event by several articles "
-            "are one entry with several sources: dates within a day, and a shared location or "
+            "Events oldest first; those with neither a date nor a publication day last. Reports of "
+            "the same event by several articles are one entry with several sources: dates within a "
+            "day, not two different places, and a shared location or "
             "participant with similar text, or very similar text (`merge_reasons` says which). Each "
-            "source keeps its own date text; one dating the event otherwise is flagged." + _NDJSON_NOTE
+            "source keeps its own date text; one dating the event otherwise is flagged. A report "
+            "without a date stands at its article's publication day (`date` null) and joins an event "
+            "of the week before only in the same place." + _NDJSON_NOTE
         ),
         responses=_RESPONSES,
     )

@@ -4,8 +4,12 @@ reasons why, and sources that give another date are flagged.
 Two events are the same when their dates are within a day of each other, they come from different
 articles, they do not name two different places, and either they share a location or participant
 and their texts are somewhat alike, or their texts are very alike. Texts are compared on their
-content words without the date and place, which were compared already. Events without a date are
-never merged: there is nothing to anchor them.
+content words without the date and place, which were compared already.
+
+A report without a date of its own is placed at its article's publication day (its anchor). It joins
+an event dated up to a week before that day when it names the same place and says something alike:
+the article reports, undated, what happened shortly before. Reports with neither date nor
+publication day are never merged.
 """
 
 from __future__ import annotations
@@ -20,8 +24,10 @@ from factline.grounding import fold
 from factline.proposal_matching import content_words
 
 DATE_TOLERANCE = dt.timedelta(days=1)
+# How long before its article's publication an undated report may have happened.
+REPORT_WINDOW = dt.timedelta(days=7)
 # Re-reading this far before a page's first event rebuilds the clusters that may reach into it.
-LOOKBACK = dt.timedelta(days=7)
+LOOKBACK = dt.timedelta(days=14)
 SUPPORTED_SIMILARITY = 30.0
 UNSUPPORTED_SIMILARITY = 85.0
 
@@ -32,17 +38,24 @@ class EventFact:
 
     fact_id: int
     item_id: str
+    article_id: str | None
     date: dt.date | None
     date_end: dt.date | None
     location: str | None
     participants: frozenset[str]
     text: str
     date_text: str | None = None
+    anchor: dt.date | None = None
     payload: dict[str, object] = field(default_factory=dict, compare=False, hash=False)
 
     @property
     def last_day(self) -> dt.date | None:
         return self.date_end or self.date
+
+    @property
+    def place(self) -> dt.date | None:
+        """Where it stands in the timeline: its date, else its article's publication day."""
+        return self.date or self.anchor
 
 
 @dataclass
@@ -58,12 +71,14 @@ class EventCluster:
 
     @property
     def cursor(self) -> str:
-        """Where the timeline continues from this event: its head's date and id."""
-        return f"{self.head.date.isoformat() if self.head.date else ''}~{self.head.fact_id}"
+        """Where the timeline continues from this event: its head's place and id."""
+        return f"{self.head.place.isoformat() if self.head.place else ''}~{self.head.fact_id}"
 
     def agreed_range(self) -> tuple[dt.date | None, dt.date | None]:
-        """The date range most sources give (the earliest of equally common ones)."""
-        counts = Counter((source.date, source.date_end) for source in self.sources)
+        """The date range most dated sources give (the earliest of equally common ones)."""
+        counts = Counter((source.date, source.date_end) for source in self.sources if source.date)
+        if not counts:
+            return None, None
         best = max(counts.values())
         return min(
             (pair for pair, count in counts.items() if count == best),
@@ -79,11 +94,18 @@ class EventCluster:
         return last_day < start or source.date > (end or start)
 
 
-def _close(a: EventFact, b: EventFact) -> bool:
-    if a.date is None or b.date is None:
-        return False
-    a_end, b_end = a.last_day or a.date, b.last_day or b.date
-    return a.date <= b_end + DATE_TOLERANCE and b.date <= a_end + DATE_TOLERANCE
+def _close(head: EventFact, event: EventFact) -> str | None:
+    """How `event`'s date fits the dated `head`'s, in words; None when it cannot be the same event."""
+    assert head.date is not None
+    head_end = head.last_day or head.date
+    if event.date is not None:
+        event_end = event.last_day or event.date
+        if head.date <= event_end + DATE_TOLERANCE and event.date <= head_end + DATE_TOLERANCE:
+            return f"dates {head.date} and {event.date} within a day"
+        return None
+    if event.anchor is not None and head.date <= event.anchor <= head_end + REPORT_WINDOW:
+        return f"undated, reported on {event.anchor}, within a week after {head.date}"
+    return None
 
 
 def _what(event: EventFact) -> set[str]:
@@ -104,7 +126,7 @@ def match_reason(cluster: EventCluster, event: EventFact) -> tuple[float, str] |
     if any(source.item_id == event.item_id for source in cluster.sources):
         return None  # one article reports an event once: the extraction removed repeats
     head = cluster.head
-    if not _close(head, event):
+    if head.date is None or (when := _close(head, event)) is None:
         return None
     locations = {fold(source.location) for source in cluster.sources if source.location}
     if event.location and locations and fold(event.location) not in locations:
@@ -118,26 +140,25 @@ def match_reason(cluster: EventCluster, event: EventFact) -> tuple[float, str] |
     )
     if shared:
         support.append(f"shared participants {', '.join(shared)}")
+    if event.date is None and not (support and support[0].startswith("same location")):
+        return None  # an undated report needs the same place at least
     if (support and score >= SUPPORTED_SIMILARITY) or score >= UNSUPPORTED_SIMILARITY:
         grounds = "; ".join(support) or "no shared place or participant"
-        return (
-            score,
-            f"dates {head.date} and {event.date} within a day; {grounds}; text similarity {score:.0f}",
-        )
+        return score, f"{when}; {grounds}; text similarity {score:.0f}"
     return None
 
 
 class EventClusterer:
-    """Events in (date, id) order in, finished clusters out in the order of their heads."""
+    """Events in (place, id) order in, finished clusters out in the order of their heads."""
 
     def __init__(self) -> None:
         self._open: list[EventCluster] = []
 
     def add(self, event: EventFact) -> list[EventCluster]:
-        if event.date is None:
+        if event.place is None:
             return [*self.flush(), EventCluster([event])]
         finished = []
-        while self._open and (self._open[0].head.last_day or event.date) + DATE_TOLERANCE < event.date:
+        while self._open and self._closed(self._open[0], event.place):
             finished.append(self._open.pop(0))
         scored = [
             (found[0], position, found[1])
@@ -148,10 +169,18 @@ class EventClusterer:
             _, position, reason = max(scored, key=lambda entry: (entry[0], -entry[1]))
             cluster = self._open[position]
             cluster.sources.append(event)
-            cluster.reasons.append(f"{event.payload.get('article_id')}: {reason}")
+            cluster.reasons.append(f"{event.article_id}: {reason}")
         else:
             self._open.append(EventCluster([event]))
         return finished
+
+    @staticmethod
+    def _closed(cluster: EventCluster, now: dt.date) -> bool:
+        """No event placed on `now` or later can join `cluster` any more."""
+        head = cluster.head
+        if head.date is None:
+            return True  # an undated head takes no one
+        return (head.last_day or head.date) + max(DATE_TOLERANCE, REPORT_WINDOW) < now
 
     def flush(self) -> list[EventCluster]:
         finished, self._open = self._open, []
@@ -159,7 +188,7 @@ class EventClusterer:
 
 
 def cluster_events(events: list[EventFact]) -> list[EventCluster]:
-    """All clusters of `events` (sorted by date, then id), in timeline order."""
+    """All clusters of `events` (sorted by place, then id), in timeline order."""
     clusterer = EventClusterer()
     clusters = [cluster for event in events for cluster in clusterer.add(event)]
     return clusters + clusterer.flush()

@@ -308,7 +308,8 @@ class CrossArticleViews:
     async def _events(
         self, session: AsyncSession, scope: ViewFilter, start: dt.date | None, dated: bool, after_id: int
     ) -> AsyncIterator[EventFact]:
-        """Events in (date, id) order from `start` (dated) or in id order after `after_id` (undated)."""
+        """Events in (place, id) order from `start` (`dated`: those with a date or a publication day),
+        or in id order after `after_id` (those with neither)."""
         position: tuple[dt.date, int] | None = None
         last_id = after_id
         while True:
@@ -339,12 +340,14 @@ class CrossArticleViews:
                 yield EventFact(
                     fact_id=row.id,
                     item_id=row.item_id,
-                    date=row.date,
+                    article_id=fact.payload.get("article_id"),
+                    date=_date(fact.payload.get("date")),
                     date_end=_date(fact.payload.get("date_end")),
                     location=fact.payload.get("location"),
                     participants=frozenset(key for key, _ in links.get(row.id, [])),
                     text=" ".join(fact.texts),
                     date_text=fact.payload.get("date_text"),
+                    anchor=row.date,
                     payload={"fact": fact},
                 )
             if len(rows) < CHUNK:
@@ -391,7 +394,7 @@ class CrossArticleViews:
         clusterer = EventClusterer()
         clusters: list[EventCluster] = []
         async for event in self._events(session, scope, anchor - LOOKBACK if anchor else None, True, 0):
-            if scope.until is not None and event.date and event.date > scope.until + LOOKBACK:
+            if scope.until is not None and event.place and event.place > scope.until + LOOKBACK:
                 break
             clusters += self._after(clusterer.add(event), cursor_date, cursor_id, scope)
             if len(clusters) > limit:
@@ -406,7 +409,7 @@ class CrossArticleViews:
         return [
             cluster
             for cluster in finished
-            if (cluster.head.date or dt.date.max, cluster.head.fact_id) >= position
+            if (cluster.head.place or dt.date.max, cluster.head.fact_id) >= position
             and self._wanted(cluster, scope)
         ]
 

@@ -233,7 +233,8 @@ class _ArticleViews:
                 location=event.location,
             )
             participating: list[tuple[str | None, str]] = [(i, "participant") for i in event.participant_ids]
-            rows.append((self._row("event", event.date, payload), participating))
+            # Undated, it stands at the article's publication day (`date` in the payload stays null).
+            rows.append((self._row("event", event.date or self.published, payload), participating))
         for proposal in self.extraction.proposals:
             proposal_id, match = await self._tracked_proposal(proposal.summary)
             payload = self._payload(

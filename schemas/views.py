@@ -206,7 +206,7 @@ class TimelineEvent(Contract):
 
 
 class TimelinePage(Contract):
-    """One page of the timeline, oldest first; undated events last."""
+    """One page of the timeline, oldest first (undated reports at their publication day)."""
 
     events: Annotated[list[TimelineEvent], Field(description="The events of this page.")]
     next_cursor: Annotated[

@@ -271,3 +271,40 @@ async def test_a_proposal_is_tracked_across_articles_with_its_backers(
     assert plan.history[1].match.startswith("same proposal as “20-point peace plan”")
     by_actor = await views.proposals(ViewFilter((batch,), actor="zelensky"), None, 10)
     assert [p.summary for p in by_actor.proposals] == ["20-point peace plan"]
+
+
+async def test_an_undated_report_joins_an_event_of_the_week_before_in_the_same_place(
+    store: BatchStore, views: CrossArticleViews
+) -> None:
+    dated = Article("dated", "On December 14 leaders held talks in Berlin on a ceasefire.", DEC[16])
+    dated.event(
+        "On December 14 leaders held talks in Berlin on a ceasefire",
+        "Leaders held ceasefire talks",
+        DEC[14],
+        None,
+        "On December 14",
+        "Berlin",
+    )
+    texts = {
+        "same-place": ("The talks on a ceasefire in Berlin were tense.", "Berlin", DEC[18]),
+        "no-place": ("The talks on a ceasefire were tense.", None, DEC[18]),
+        "too-late": ("The talks on a ceasefire in Berlin were long.", "Berlin", DEC[30]),
+        "before": ("Talks on a ceasefire in Berlin are planned.", "Berlin", DEC[10]),
+    }
+    undated = []
+    for article_id, (text, location, published) in texts.items():
+        article = Article(article_id, text, published)
+        article.event(text.rstrip("."), "Ceasefire talks", None, location=location)
+        undated.append(article.extraction())
+    batch = await add_batch(store, [dated.extraction(), *undated])
+
+    events = (await views.timeline(ViewFilter((batch,)), None, 10)).events
+    [talks] = [event for event in events if len(event.sources) > 1]
+    assert [s.source.article_id for s in talks.sources] == ["dated", "same-place"]
+    assert talks.merge_reasons == [
+        "same-place: undated, reported on 2025-12-18, within a week after 2025-12-14; "
+        "same location “Berlin”; text similarity 83"
+    ]
+    assert (talks.date, talks.sources[1].date, talks.dates_disagree) == (DEC[14], None, False)
+    # Undated reports stand at their article's publication day: oldest first.
+    assert [e.sources[0].source.article_id for e in events] == ["before", "dated", "no-place", "too-late"]
