@@ -10,11 +10,10 @@ from litestar import Controller, Request, Response, get
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.params import Parameter
-from pydantic import BaseModel
 
 from api.problems import ALWAYS_POSSIBLE, BATCH_NOT_FOUND, INVALID_REQUEST, problem_responses
 from factline.view_queries import CrossArticleViews, ViewFilter
-from schemas.views import ActorPage, PositionPage, ProposalPage, TimelinePage
+from schemas.views import ActorPage, PositionPage, ProposalPage, TimelinePage, ViewPage
 
 NDJSON = "application/x-ndjson"
 NEXT_CURSOR = "Next-Cursor"
@@ -67,14 +66,15 @@ def provide_views(state: State) -> CrossArticleViews:
     return views
 
 
-async def _scope(
-    views: CrossArticleViews,
-    batch: list[str],
-    actor: str | None,
-    since: dt.date | None,
-    until: dt.date | None,
-    topic: str | None,
+async def provide_view_filter(
+    views: NamedDependency[CrossArticleViews],
+    batch: BatchIds,
+    actor: ActorText = None,
+    since: Since = None,
+    until: Until = None,
+    topic: TopicText = None,
 ) -> ViewFilter:
+    """What every view is restricted to, from the query: the batches (which must exist) and filters."""
     ids = tuple(dict.fromkeys(part.strip() for value in batch for part in value.split(",") if part.strip()))
     if not ids or len(ids) > MAX_BATCHES:
         raise INVALID_REQUEST.exception(
@@ -91,7 +91,7 @@ async def _scope(
 
 async def _page(
     request: Request[Any, Any, Any],
-    read: Callable[[str | None], Awaitable[BaseModel]],
+    read: Callable[[str | None], Awaitable[ViewPage]],
     after: str | None,
     items: str,
 ) -> Response[Any]:
@@ -102,7 +102,7 @@ async def _page(
         raise INVALID_REQUEST.exception(
             str(error), errors=[{"location": "query.after", "message": "not a cursor of this view"}]
         ) from None
-    next_cursor = getattr(page, "next_cursor", None)
+    next_cursor = page.next_cursor
     if NDJSON not in request.headers.get("accept", ""):
         return Response(page)
     body = "".join(item.model_dump_json() + "\n" for item in getattr(page, items))
@@ -113,7 +113,10 @@ async def _page(
 class ViewController(Controller):
     path = "/v1/views"
     tags = ["views"]
-    dependencies = {"views": Provide(provide_views, sync_to_thread=False)}
+    dependencies = {
+        "views": Provide(provide_views, sync_to_thread=False),
+        "view_filter": Provide(provide_view_filter),
+    }
 
     @get(
         "/actors",
@@ -131,11 +134,7 @@ class ViewController(Controller):
         self,
         request: Request[Any, Any, Any],
         views: NamedDependency[CrossArticleViews],
-        batch: BatchIds,
-        actor: ActorText = None,
-        since: Since = None,
-        until: Until = None,
-        topic: TopicText = None,
+        view_filter: NamedDependency[ViewFilter],
         after: After = None,
         limit: Limit = 20,
         facts: Annotated[
@@ -148,8 +147,9 @@ class ViewController(Controller):
             ),
         ] = 50,
     ) -> Response[ActorPage]:
-        scope = await _scope(views, batch, actor, since, until, topic)
-        return await _page(request, lambda cursor: views.actors(scope, cursor, limit, facts), after, "actors")
+        return await _page(
+            request, lambda cursor: views.actors(view_filter, cursor, limit, facts), after, "actors"
+        )
 
     @get(
         "/timeline",
@@ -170,16 +170,13 @@ class ViewController(Controller):
         self,
         request: Request[Any, Any, Any],
         views: NamedDependency[CrossArticleViews],
-        batch: BatchIds,
-        actor: ActorText = None,
-        since: Since = None,
-        until: Until = None,
-        topic: TopicText = None,
+        view_filter: NamedDependency[ViewFilter],
         after: After = None,
         limit: Limit = 20,
     ) -> Response[TimelinePage]:
-        scope = await _scope(views, batch, actor, since, until, topic)
-        return await _page(request, lambda cursor: views.timeline(scope, cursor, limit), after, "events")
+        return await _page(
+            request, lambda cursor: views.timeline(view_filter, cursor, limit), after, "events"
+        )
 
     @get(
         "/proposals",
@@ -196,16 +193,13 @@ class ViewController(Controller):
         self,
         request: Request[Any, Any, Any],
         views: NamedDependency[CrossArticleViews],
-        batch: BatchIds,
-        actor: ActorText = None,
-        since: Since = None,
-        until: Until = None,
-        topic: TopicText = None,
+        view_filter: NamedDependency[ViewFilter],
         after: After = None,
         limit: Limit = 20,
     ) -> Response[ProposalPage]:
-        scope = await _scope(views, batch, actor, since, until, topic)
-        return await _page(request, lambda cursor: views.proposals(scope, cursor, limit), after, "proposals")
+        return await _page(
+            request, lambda cursor: views.proposals(view_filter, cursor, limit), after, "proposals"
+        )
 
     @get(
         "/positions",
@@ -222,13 +216,10 @@ class ViewController(Controller):
         self,
         request: Request[Any, Any, Any],
         views: NamedDependency[CrossArticleViews],
-        batch: BatchIds,
-        actor: ActorText = None,
-        since: Since = None,
-        until: Until = None,
-        topic: TopicText = None,
+        view_filter: NamedDependency[ViewFilter],
         after: After = None,
         limit: Limit = 20,
     ) -> Response[PositionPage]:
-        scope = await _scope(views, batch, actor, since, until, topic)
-        return await _page(request, lambda cursor: views.positions(scope, cursor, limit), after, "actors")
+        return await _page(
+            request, lambda cursor: views.positions(view_filter, cursor, limit), after, "actors"
+        )

@@ -11,6 +11,14 @@ from schemas.contract import Contract
 from schemas.extraction import ActorKind, ProposalStatus, QuoteKind, Span, Stance
 
 
+class ViewPage(Contract):
+    """A page of a view; the items follow in the subclass."""
+
+    next_cursor: Annotated[
+        str | None, Field(description="Pass as `after` for the next page; null on the last.", examples=[None])
+    ]
+
+
 class SourceRef(Contract):
     """Where a fact comes from: the batch item (article) and the evidence spans in its text."""
 
@@ -142,13 +150,10 @@ class CrossActor(Contract):
     ]
 
 
-class ActorPage(Contract):
+class ActorPage(ViewPage):
     """One page of actors, by key."""
 
     actors: Annotated[list[CrossActor], Field(description="The actors of this page.")]
-    next_cursor: Annotated[
-        str | None, Field(description="Pass as `after` for the next page; null on the last.", examples=[None])
-    ]
 
 
 class EventSource(Contract):
@@ -205,13 +210,10 @@ class TimelineEvent(Contract):
     ]
 
 
-class TimelinePage(Contract):
+class TimelinePage(ViewPage):
     """One page of the timeline, oldest first (undated reports at their publication day)."""
 
     events: Annotated[list[TimelineEvent], Field(description="The events of this page.")]
-    next_cursor: Annotated[
-        str | None, Field(description="Pass as `after` for the next page; null on the last.", examples=[None])
-    ]
 
 
 class ProposalBacking(Contract):
@@ -257,13 +259,10 @@ class TrackedProposal(Contract):
     ]
 
 
-class ProposalPage(Contract):
+class ProposalPage(ViewPage):
     """One page of tracked proposals, by id."""
 
     proposals: Annotated[list[TrackedProposal], Field(description="The proposals of this page.")]
-    next_cursor: Annotated[
-        str | None, Field(description="Pass as `after` for the next page; null on the last.", examples=[None])
-    ]
 
 
 class StanceEntry(Contract):
@@ -298,10 +297,7 @@ class ActorPositions(Contract):
     topics: Annotated[list[TopicStances], Field(description="Its topics, in the order first stated.")]
 
 
-class PositionPage(Contract):
+class PositionPage(ViewPage):
     """One page of actors' positions, by actor key."""
 
     actors: Annotated[list[ActorPositions], Field(description="The actors of this page.")]
-    next_cursor: Annotated[
-        str | None, Field(description="Pass as `after` for the next page; null on the last.", examples=[None])
-    ]
