@@ -12,7 +12,7 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import Parameter
 
 from api.problems import ALWAYS_POSSIBLE, BATCH_NOT_FOUND, INVALID_REQUEST, problem_responses
-from factline.view_queries import CrossArticleViews, ViewFilter
+from factline.view_queries import BadCursor, CrossArticleViews, ViewFilter
 from schemas.views import ActorPage, PositionPage, ProposalPage, TimelinePage, ViewPage
 
 NDJSON = "application/x-ndjson"
@@ -59,6 +59,15 @@ After = Annotated[
     Parameter(description="`next_cursor` of the previous page.", required=False, max_length=300),
 ]
 Limit = Annotated[int, Parameter(ge=1, le=100, description="Items per page.")]
+Facts = Annotated[
+    int,
+    Parameter(
+        ge=0,
+        le=1000,
+        description="Most facts listed per item (quotes, positions, proposals of an actor; reports of a "
+        "proposal), oldest first; the `*_count` fields say how many match. Narrow with `since` and `until`.",
+    ),
+]
 
 
 def provide_views(state: State) -> CrossArticleViews:
@@ -98,7 +107,7 @@ async def _page(
     """The page as JSON, or its items as NDJSON when the client asks for it."""
     try:
         page = await read(after)
-    except ValueError as error:
+    except BadCursor as error:
         raise INVALID_REQUEST.exception(
             str(error), errors=[{"location": "query.after", "message": "not a cursor of this view"}]
         ) from None
@@ -137,15 +146,7 @@ class ViewController(Controller):
         view_filter: NamedDependency[ViewFilter],
         after: After = None,
         limit: Limit = 20,
-        facts: Annotated[
-            int,
-            Parameter(
-                ge=0,
-                le=1000,
-                description="Most quotes, positions and proposals listed per actor, oldest first; "
-                "the `*_count` fields say how many match. Narrow with `since` and `until` for the rest.",
-            ),
-        ] = 50,
+        facts: Facts = 50,
     ) -> Response[ActorPage]:
         return await _page(
             request, lambda cursor: views.actors(view_filter, cursor, limit, facts), after, "actors"
@@ -196,9 +197,10 @@ class ViewController(Controller):
         view_filter: NamedDependency[ViewFilter],
         after: After = None,
         limit: Limit = 20,
+        facts: Facts = 50,
     ) -> Response[ProposalPage]:
         return await _page(
-            request, lambda cursor: views.proposals(view_filter, cursor, limit), after, "proposals"
+            request, lambda cursor: views.proposals(view_filter, cursor, limit, facts), after, "proposals"
         )
 
     @get(
@@ -219,7 +221,8 @@ class ViewController(Controller):
         view_filter: NamedDependency[ViewFilter],
         after: After = None,
         limit: Limit = 20,
+        facts: Facts = 50,
     ) -> Response[PositionPage]:
         return await _page(
-            request, lambda cursor: views.positions(view_filter, cursor, limit), after, "actors"
+            request, lambda cursor: views.positions(view_filter, cursor, limit, facts), after, "actors"
         )

@@ -169,6 +169,7 @@ class ViewFactRow(Base):
     date: Mapped[date | None] = mapped_column(Date)
     proposal_id: Mapped[int | None] = mapped_column(Integer, index=True)
     payload_json: Mapped[str] = mapped_column(Text)
+    search_text: Mapped[str] = mapped_column(Text)
 
 
 class ViewFactActorRow(Base):

@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from factline.database import reading_sessions
@@ -27,6 +27,7 @@ from factline.tables import (
     ViewActorRow,
     ViewFactActorRow,
     ViewFactRow,
+    ViewProposalRow,
 )
 from schemas import Span
 from schemas.views import (
@@ -52,8 +53,13 @@ from schemas.views import (
 )
 
 CHUNK = 500
+_STATEMENTS = ("quote", "position", "proposal")
 T = TypeVar("T")
 K = TypeVar("K")
+
+
+class BadCursor(ValueError):
+    """An `after` that no page of this view gave out."""
 
 
 @dataclass(frozen=True)
@@ -69,6 +75,14 @@ class ViewFilter:
     @property
     def actor_text(self) -> str | None:
         return fold(self.actor).strip() if self.actor else None
+
+    def conditions(self, date: Any) -> list[Any]:
+        """The date and topic filters as SQL on `view_facts` (`date`: the date column to compare)."""
+        found = [date >= self.since] if self.since else []
+        found += [date <= self.until] if self.until else []
+        if self.topic:
+            found.append(ViewFactRow.search_text.contains(fold(self.topic), autoescape=True))
+        return found
 
     def on_dates(self, start: dt.date | None, end: dt.date | None = None) -> bool:
         if self.since is None and self.until is None:
@@ -181,24 +195,26 @@ class CrossArticleViews:
         ]
 
     async def _actor_facts(
-        self, session: AsyncSession, key: str, scope: ViewFilter, kinds: Sequence[str]
-    ) -> list[tuple[_Fact, str]]:
-        rows = (
-            await session.execute(
-                select(ViewFactRow, ViewFactActorRow.role)
-                .join(ViewFactActorRow, ViewFactActorRow.fact_id == ViewFactRow.id)
-                .where(
-                    ViewFactActorRow.actor_key == key,
-                    ViewFactActorRow.batch_id.in_(scope.batch_ids),
-                    ViewFactActorRow.kind.in_(kinds),
-                )
-                .order_by(ViewFactActorRow.date.is_(None), ViewFactActorRow.date, ViewFactActorRow.fact_id)
+        self, session: AsyncSession, key: str, scope: ViewFilter, kind: str, most: int
+    ) -> tuple[list[tuple[_Fact, str]], int]:
+        """The actor's first `most` facts of one kind in date order (undated last), and how many match."""
+        query = (
+            select(ViewFactRow, ViewFactActorRow.role)
+            .join(ViewFactActorRow, ViewFactActorRow.fact_id == ViewFactRow.id)
+            .where(
+                ViewFactActorRow.actor_key == key,
+                ViewFactActorRow.batch_id.in_(scope.batch_ids),
+                ViewFactActorRow.kind == kind,
+                *scope.conditions(ViewFactActorRow.date),
             )
-        ).all()
-        facts = [(_Fact.of(row), role) for row, role in rows]
-        return [
-            (fact, role) for fact, role in facts if scope.on_dates(fact.date) and scope.on_topic(*fact.texts)
-        ]
+        )
+        count = await session.scalar(select(func.count()).select_from(query.subquery()))
+        rows = await session.execute(
+            query.order_by(
+                ViewFactActorRow.date.is_(None), ViewFactActorRow.date, ViewFactActorRow.fact_id
+            ).limit(most)
+        )
+        return [(_Fact.of(row), role) for row, role in rows.all()], int(count or 0)
 
     async def actors(self, scope: ViewFilter, after: str | None, limit: int, facts: int = 50) -> ActorPage:
         """A page of actors, each with its first `facts` quotes, positions and proposals, and their counts."""
@@ -219,9 +235,9 @@ class CrossArticleViews:
         actor = await session.get(ViewActorRow, key)
         if actor is None:
             return None
-        facts = await self._actor_facts(session, key, scope, ("quote", "position", "proposal"))
+        found = {kind: await self._actor_facts(session, key, scope, kind, most) for kind in _STATEMENTS}
         filtered = scope.since or scope.until or scope.topic
-        if filtered and not facts:
+        if filtered and not any(count for _, count in found.values()):
             return None
         names = (
             await session.scalars(
@@ -237,10 +253,6 @@ class CrossArticleViews:
                 )
             )
         ).all()
-        by_kind = {
-            kind: [(f, role) for f, role in facts if f.kind == kind]
-            for kind in ("quote", "position", "proposal")
-        }
         return CrossActor(
             key=key,
             name=actor.name,
@@ -249,9 +261,9 @@ class CrossArticleViews:
                 ActorName(name=n.name, kind=n.kind, article_id=n.article_id, reason=n.reason) for n in names
             ],
             article_count=len(articles),
-            quote_count=len(by_kind["quote"]),
-            position_count=len(by_kind["position"]),
-            proposal_count=len(by_kind["proposal"]),
+            quote_count=found["quote"][1],
+            position_count=found["position"][1],
+            proposal_count=found["proposal"][1],
             quotes=[
                 ActorQuote(
                     date=fact.date,
@@ -260,7 +272,7 @@ class CrossArticleViews:
                     topic=fact.payload.get("topic"),
                     source=fact.source,
                 )
-                for fact, _ in by_kind["quote"][:most]
+                for fact, _ in found["quote"][0]
             ],
             positions=[
                 ActorPosition(
@@ -270,7 +282,7 @@ class CrossArticleViews:
                     summary=fact.payload["summary"],
                     source=fact.source,
                 )
-                for fact, _ in by_kind["position"][:most]
+                for fact, _ in found["position"][0]
             ],
             proposals=[
                 ActorProposalRole(
@@ -280,7 +292,7 @@ class CrossArticleViews:
                     summary=fact.payload["summary"],
                     source=fact.source,
                 )
-                for fact, role in by_kind["proposal"][:most]
+                for fact, role in found["proposal"][0]
             ],
         )
 
@@ -415,25 +427,28 @@ class CrossArticleViews:
 
     # --- proposals ----------------------------------------------------------------------------
 
-    async def proposals(self, scope: ViewFilter, after: str | None, limit: int) -> ProposalPage:
+    async def proposals(
+        self, scope: ViewFilter, after: str | None, limit: int, facts: int = 50
+    ) -> ProposalPage:
+        """A page of tracked proposals, each with its backers and its first `facts` reports."""
         async with self.readers() as session:
 
             async def keys(cursor: int | None, size: int) -> Sequence[int]:
-                query = (
-                    select(ViewFactRow.proposal_id)
-                    .where(
-                        ViewFactRow.batch_id.in_(scope.batch_ids),
-                        ViewFactRow.kind == "proposal",
-                        ViewFactRow.proposal_id > (cursor or 0),
-                    )
-                    .distinct()
-                    .order_by(ViewFactRow.proposal_id)
-                    .limit(size)
+                query = select(ViewFactRow.proposal_id).where(
+                    ViewFactRow.batch_id.in_(scope.batch_ids),
+                    ViewFactRow.kind == "proposal",
+                    ViewFactRow.proposal_id > (cursor or 0),
+                    *scope.conditions(ViewFactRow.date),
                 )
+                if scope.actor_text:
+                    query = query.join(ViewFactActorRow, ViewFactActorRow.fact_id == ViewFactRow.id).where(
+                        ViewFactActorRow.actor_key.contains(scope.actor_text, autoescape=True)
+                    )
+                query = query.distinct().order_by(ViewFactRow.proposal_id).limit(size)
                 return [key for key in (await session.scalars(query)).all() if key is not None]
 
             async def build(key: int) -> TrackedProposal | None:
-                return await self._proposal(session, key, scope)
+                return await self._proposal(session, key, scope, facts)
 
             proposals, next_cursor = await _pages(keys, build, _proposal_cursor(after), limit)
         return ProposalPage(
@@ -441,46 +456,63 @@ class CrossArticleViews:
         )
 
     async def _proposal(
-        self, session: AsyncSession, proposal_id: int, scope: ViewFilter
+        self, session: AsyncSession, proposal_id: int, scope: ViewFilter, most: int
     ) -> TrackedProposal | None:
-        rows = (
-            await session.scalars(
-                select(ViewFactRow)
-                .where(ViewFactRow.proposal_id == proposal_id, ViewFactRow.batch_id.in_(scope.batch_ids))
-                .order_by(ViewFactRow.date.is_(None), ViewFactRow.date, ViewFactRow.id)
+        tracked = await session.get(ViewProposalRow, proposal_id)
+        where = (
+            ViewFactRow.proposal_id == proposal_id,
+            ViewFactRow.batch_id.in_(scope.batch_ids),
+            *scope.conditions(ViewFactRow.date),
+        )
+        count = int(await session.scalar(select(func.count()).select_from(ViewFactRow).where(*where)) or 0)
+        if tracked is None or not count:
+            return None
+        oldest = (ViewFactRow.date.is_(None), ViewFactRow.date, ViewFactRow.id)
+        reports = [
+            _Fact.of(row)
+            for row in (
+                await session.scalars(select(ViewFactRow).where(*where).order_by(*oldest).limit(most))
+            ).all()
+        ]
+        latest = await session.scalar(
+            select(ViewFactRow)
+            .where(*where)
+            .order_by(ViewFactRow.date.is_(None), ViewFactRow.date.desc(), ViewFactRow.id.desc())
+            .limit(1)
+        )
+        first = func.min(ViewFactActorRow.date)
+        backers = (
+            await session.execute(
+                select(
+                    ViewFactActorRow.actor_key,
+                    ViewFactActorRow.role,
+                    first,
+                    func.max(ViewFactActorRow.date),
+                    func.count(),
+                )
+                .join(ViewFactRow, ViewFactRow.id == ViewFactActorRow.fact_id)
+                .where(*where)
+                .group_by(ViewFactActorRow.actor_key, ViewFactActorRow.role)
+                .order_by(first, ViewFactActorRow.actor_key)
             )
         ).all()
-        reports = [_Fact.of(row) for row in rows]
-        reports = [fact for fact in reports if scope.on_dates(fact.date)]
-        by_fact = await self._links(
-            session, [fact.id for fact in reports], ("proposer", "supporter", "opponent")
-        )
-        links = [(fact_id, key, role) for fact_id, found in by_fact.items() for key, role in found]
-        if not reports or not scope.on_topic(*[t for f in reports for t in f.texts]):
-            return None
-        if not scope.names_actor([key for _, key, _ in links]):
-            return None
-        refs = await self._refs(session, {key for _, key, _ in links})
+        refs = await self._refs(session, {row[0] for row in backers})
 
         def backing(role: str) -> list[ProposalBacking]:
-            """Each actor once per article, oldest report first."""
-            seen: dict[tuple[str, str | None], ProposalBacking] = {}
-            for fact in reports:
-                article_id = fact.payload.get("article_id")
-                for key, link_role in by_fact.get(fact.id, []):
-                    if link_role == role and key in refs and (key, article_id) not in seen:
-                        seen[key, article_id] = ProposalBacking(
-                            actor=refs[key], date=fact.date, article_id=article_id
-                        )
-            return list(seen.values())
+            return [
+                ProposalBacking(actor=refs[key], first_date=since, last_date=until, reports=reports_count)
+                for key, backer_role, since, until, reports_count in backers
+                if backer_role == role and key in refs
+            ]
 
         return TrackedProposal(
             id=f"prp_{proposal_id}",
-            summary=reports[0].payload["summary"],
-            status=reports[-1].payload["status"],
+            summary=tracked.summary,
+            status=json.loads(latest.payload_json)["status"] if latest else "unknown",
             proposers=backing("proposer"),
             supporters=backing("supporter"),
             opponents=backing("opponent"),
+            report_count=count,
             history=[
                 ProposalReport(
                     date=fact.date,
@@ -495,7 +527,10 @@ class CrossArticleViews:
 
     # --- positions ----------------------------------------------------------------------------
 
-    async def positions(self, scope: ViewFilter, after: str | None, limit: int) -> PositionPage:
+    async def positions(
+        self, scope: ViewFilter, after: str | None, limit: int, facts: int = 50
+    ) -> PositionPage:
+        """A page of actors, each with its first `facts` positions grouped by topic."""
         async with self.readers() as session:
 
             async def keys(cursor: str | None, size: int) -> Sequence[str]:
@@ -503,18 +538,19 @@ class CrossArticleViews:
                 return await self._actor_keys(session, ViewFactActorRow, scope, cursor, size, *where)
 
             async def build(key: str) -> ActorPositions | None:
-                facts = [fact for fact, _ in await self._actor_facts(session, key, scope, ("position",))]
-                if not facts:
+                found, count = await self._actor_facts(session, key, scope, "position", facts)
+                if not found:
                     return None
                 refs = await self._refs(session, {key})
                 histories = stance_histories(
                     [
                         StanceFact(f.id, f.date, f.payload["topic"], f.payload["stance"], {"fact": f})
-                        for f in facts
+                        for f, _ in found
                     ]
                 )
                 return ActorPositions(
                     actor=refs.get(key, ActorRef(key=key, name=key)),
+                    position_count=count,
                     topics=[
                         TopicStances(
                             topic=history.topic,
@@ -580,7 +616,7 @@ def _timeline_cursor(after: str | None) -> tuple[dt.date | None, int]:
     try:
         return (dt.date.fromisoformat(day) if day else None), int(fact_id)
     except ValueError:
-        raise ValueError(f"not a timeline cursor: {after!r}") from None
+        raise BadCursor(f"not a timeline cursor: {after!r}") from None
 
 
 def _proposal_cursor(after: str | None) -> int | None:
@@ -589,4 +625,4 @@ def _proposal_cursor(after: str | None) -> int | None:
     try:
         return int(after.removeprefix("prp_"))
     except ValueError:
-        raise ValueError(f"not a proposals cursor: {after!r}") from None
+        raise BadCursor(f"not a proposals cursor: {after!r}") from None

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from factline.cross_names import CrossName, cross_name
 from factline.database import VIEWS_LOCK
+from factline.grounding import fold
 from factline.proposal_matching import CANDIDATES, proposal_match, proposal_terms
 from factline.tables import (
     ViewActorItemRow,
@@ -267,8 +268,16 @@ class _ArticleViews:
         await self.session.flush()
 
     def _row(self, kind: str, date: Any, payload: str) -> ViewFactRow:
+        fields = json.loads(payload)
+        texts = [fields.get(name) or "" for name in ("text", "topic", "summary")]
+        texts += [span["text"] for span in fields["evidence"]]
         return ViewFactRow(
-            batch_id=self.item.batch_id, item_id=self.item.item_id, kind=kind, date=date, payload_json=payload
+            batch_id=self.item.batch_id,
+            item_id=self.item.item_id,
+            kind=kind,
+            date=date,
+            payload_json=payload,
+            search_text=fold(" ".join(texts)),
         )
 
     async def _tracked_proposal(self, summary: str) -> tuple[int, str]:

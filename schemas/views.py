@@ -217,13 +217,18 @@ class TimelinePage(ViewPage):
 
 
 class ProposalBacking(Contract):
-    """An actor proposing, supporting or opposing a proposal in one article."""
+    """An actor proposing, supporting or opposing a proposal, over the reports that say so."""
 
     actor: Annotated[ActorRef, Field(description="Who.")]
-    date: Annotated[
-        dt.date | None, Field(description="The article's publication day.", examples=["2025-12-15"])
+    first_date: Annotated[
+        dt.date | None,
+        Field(description="Publication day of the first report saying so.", examples=["2025-12-01"]),
     ]
-    article_id: Annotated[str | None, Field(description="The article saying so.", examples=["004.txt"])]
+    last_date: Annotated[
+        dt.date | None,
+        Field(description="Publication day of the latest report saying so.", examples=["2025-12-15"]),
+    ]
+    reports: Annotated[int, Field(ge=1, description="How many reports say so.", examples=[3])]
 
 
 class ProposalReport(Contract):
@@ -254,8 +259,10 @@ class TrackedProposal(Contract):
     proposers: Annotated[list[ProposalBacking], Field(description="Who proposed it, oldest first.")]
     supporters: Annotated[list[ProposalBacking], Field(description="Who supported it, oldest first.")]
     opponents: Annotated[list[ProposalBacking], Field(description="Who opposed it, oldest first.")]
+    report_count: Annotated[int, Field(ge=1, description="Its reports matching the filters.", examples=[7])]
     history: Annotated[
-        list[ProposalReport], Field(description="Every report, oldest first: status over time.")
+        list[ProposalReport],
+        Field(description="Its reports, oldest first (the first `facts` of them): status over time."),
     ]
 
 
@@ -294,6 +301,14 @@ class ActorPositions(Contract):
     """An actor's positions per topic over time."""
 
     actor: Annotated[ActorRef, Field(description="Whose positions.")]
+    position_count: Annotated[
+        int,
+        Field(
+            ge=1,
+            description="Its positions matching the filters; `topics` hold the first `facts`.",
+            examples=[9],
+        ),
+    ]
     topics: Annotated[list[TopicStances], Field(description="Its topics, in the order first stated.")]
 
 

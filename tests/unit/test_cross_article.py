@@ -263,8 +263,9 @@ async def test_a_proposal_is_tracked_across_articles_with_its_backers(
     proposals = (await views.proposals(ViewFilter((batch,)), None, 10)).proposals
     assert [p.summary for p in proposals] == ["20-point peace plan", "plan for grain exports"]
     plan = proposals[0]
-    assert [(b.actor.key, b.date) for b in plan.proposers] == [("united states", DEC[1])]
-    assert [(b.actor.key, b.date) for b in plan.supporters] == [("zelensky", DEC[8])]
+    assert [(b.actor.key, b.first_date, b.reports) for b in plan.proposers] == [("united states", DEC[1], 1)]
+    assert [(b.actor.key, b.first_date) for b in plan.supporters] == [("zelensky", DEC[8])]
+    assert plan.report_count == 2
     assert [b.actor.key for b in plan.opponents] == ["moscow"]
     assert [(r.date, r.status) for r in plan.history] == [(DEC[1], "proposed"), (DEC[8], "under_negotiation")]
     assert plan.status == "under_negotiation"

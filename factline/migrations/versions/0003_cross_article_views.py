@@ -96,6 +96,7 @@ def upgrade() -> None:
         sa.Column("date", sa.Date(), nullable=True),
         sa.Column("proposal_id", sa.Integer(), nullable=True),
         sa.Column("payload_json", sa.Text(), nullable=False),
+        sa.Column("search_text", sa.Text(), nullable=False),
         sa.ForeignKeyConstraint(
             ["batch_id"], ["batches.id"], name=op.f("fk_view_facts_batch_id_batches"), ondelete="CASCADE"
         ),
