@@ -21,6 +21,8 @@ _TITLE_WORDS = frozenset(
     """.split()  # noqa: SIM905
 )
 _PERSONAL_KINDS = (ActorKind.PERSON, ActorKind.OTHER)
+# The widths of `view_actors.key` and `.name` (PostgreSQL enforces them).
+MAX_KEY, MAX_NAME = 256, 512
 
 
 @dataclass(frozen=True)
@@ -63,8 +65,8 @@ def cross_name(actor: Actor) -> CrossName:
     """
     name = " ".join(actor.name.split())
     if actor.kind not in _PERSONAL_KINDS:
-        key = actor_key(name)
-        return CrossName(key or None, name, None, None)
+        key = actor_key(name)[:MAX_KEY]
+        return CrossName(key or None, name[:MAX_NAME], None, None)
     role_words = {actor_key(word) for role in actor.roles for word in role.split()}
     core, title = _strip_title(name, role_words)
     named_by = None
@@ -74,5 +76,5 @@ def cross_name(actor: Actor) -> CrossName:
         if not core:
             return CrossName(None, name, None, name)
         title, named_by = name, core
-    key = actor_key(core)
-    return CrossName(key, core, key.rsplit(" ", 1)[-1], title, named_by)
+    key = actor_key(core)[:MAX_KEY]
+    return CrossName(key, core[:MAX_NAME], key.rsplit(" ", 1)[-1], title, named_by)
