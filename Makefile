@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: install run test lint typecheck openapi record bench clean
+.PHONY: install run test lint typecheck openapi record bench bench-views clean
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -50,3 +50,7 @@ bench: install
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+
+# The cost of adding one article to the cross-article views at 100, 1 000 and 10 000 articles.
+bench-views: install
+	$(BIN)/python -m bench.views --sizes 100,1000,10000 --sample 50

@@ -20,6 +20,7 @@ from api.metrics import MetricsController, metrics_middleware
 from api.openapi import finish_document, openapi_config
 from api.problems import exception_handlers, problem_for
 from api.viewer import ViewerController
+from api.views import ViewController
 from factline.batch_store import BatchStore
 from factline.batch_workers import BatchWorkers
 from factline.cache import CachingExtractor
@@ -28,6 +29,7 @@ from factline.extraction import Extractor
 from factline.llm import LLMClient
 from factline.local_llm import LOCAL_MODELS, LocalSetup, run_local_server
 from factline.settings import Settings, get_settings
+from factline.view_queries import CrossArticleViews
 
 logger = logging.getLogger("factline")
 
@@ -131,6 +133,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             app.state.settings = settings
             app.state.extractor = opened.extractor
             app.state.batch_store = opened.batch_store
+            app.state.views = CrossArticleViews(opened.batch_store.sessions)
             # Without in-process workers, `wake()` is a no-op: worker processes poll the database.
             app.state.batch_workers = opened.batch_workers
             if settings.batch_workers_in_process:
@@ -142,6 +145,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         route_handlers=[
             ExtractionController,
             BatchController,
+            ViewController,
             HealthController,
             ViewerController,
             MetricsController,

@@ -2,10 +2,11 @@
 
 Every state change is one short transaction. An item is claimed with a lease (`lease_owner`,
 `lease_until`) that its worker renews; an item whose lease ran out (its worker died) is returned to
-the queue. Finishing an item writes its result line and marks it done in one transaction, and only
-if the worker still holds the lease; the line's key is the item id, so no item is ever reported
-twice, whatever crashed where. The same code runs on SQLite (one process) and on PostgreSQL (many
-worker processes on many machines sharing one queue).
+the queue. Finishing an item writes its result line, adds its facts to the cross-article views
+(`view_updates`) and marks it done in one transaction, and only if the worker still holds the
+lease; the line's key is the item id, so no item is ever reported twice, whatever crashed where.
+The same code runs on SQLite (one process) and on PostgreSQL (many worker processes on many
+machines sharing one queue).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from factline.database import RESULTS_LOCK, reading_sessions
 from factline.errors import ArchiveUnreadable, BatchConflict, BatchNotFound
 from factline.tables import ARTICLE_ID_WIDTH, BatchRow, ItemRow, ResultRow, utcnow
 from factline.upsert import insert_ignoring_duplicates
+from factline.view_updates import ItemRef, record_article_views
 from schemas import (
     ArchiveKind,
     Batch,
@@ -282,6 +284,10 @@ class BatchStore:
                 {"item_id": item.id, "batch_id": item.batch_id, "status": status.value, "line_json": line},
                 ["item_id"],
             )
+            if extraction is not None:
+                await record_article_views(
+                    session, ItemRef(item.batch_id, item.id, item.article_id), extraction
+                )
         return True
 
     # --- client operations --------------------------------------------------------------------

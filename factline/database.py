@@ -28,6 +28,7 @@ _READ_ONLY = "factline_read_only"
 # Keys of PostgreSQL advisory locks (any constants; they only need to differ from each other).
 MIGRATION_LOCK = 0x6661_6374  # "fact"
 RESULTS_LOCK = 0x6C69_6E65  # "line"
+VIEWS_LOCK = 0x7669_6577  # "view"
 
 
 def create_engine(url: str, concurrency: int = 1) -> AsyncEngine:

@@ -1,4 +1,5 @@
-"""The database tables: batches, their items, the items' result lines and the extraction cache.
+"""The database tables: batches, their items, the items' result lines, the extraction cache, and the
+cross-article views (`view_*`), updated as each item's result is written.
 
 Times are stored as naive UTC (`UTCDateTime`) so that SQLite compares them as text correctly and
 PostgreSQL stores the same values.
@@ -6,11 +7,12 @@ PostgreSQL stores the same values.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
     Boolean,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -19,6 +21,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    UniqueConstraint,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -117,3 +120,89 @@ class CacheRow(Base):
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     extraction_json: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ViewActorRow(Base):
+    """A person or organisation across articles, under the key names are merged by."""
+
+    __tablename__ = "view_actors"
+
+    key: Mapped[str] = mapped_column(String(256), primary_key=True)
+    name: Mapped[str] = mapped_column(String(512))
+    kind: Mapped[str] = mapped_column(String(16))
+    surname: Mapped[str | None] = mapped_column(String(256), index=True)
+
+
+class ViewActorNameRow(Base):
+    """A name or role an actor was given, where first, and why it was merged into the actor."""
+
+    __tablename__ = "view_actor_names"
+    __table_args__ = (UniqueConstraint("actor_key", "kind", "name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    actor_key: Mapped[str] = mapped_column(String(256), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(512))
+    article_id: Mapped[str | None] = mapped_column(String(1024))
+    reason: Mapped[str] = mapped_column(Text)
+
+
+class ViewActorItemRow(Base):
+    """That an actor appears in an article of a batch: which actors a set of batches has."""
+
+    __tablename__ = "view_actor_items"
+    __table_args__ = (Index("ix_view_actor_items_batch", "batch_id", "actor_key"),)
+
+    actor_key: Mapped[str] = mapped_column(String(256), primary_key=True)
+    item_id: Mapped[str] = mapped_column(ForeignKey("batch_items.id", ondelete="CASCADE"), primary_key=True)
+    batch_id: Mapped[str] = mapped_column(ForeignKey("batches.id", ondelete="CASCADE"))
+
+
+class ViewFactRow(Base):
+    """One quote, event, position or proposal of one article, with the date it is ordered by."""
+
+    __tablename__ = "view_facts"
+    __table_args__ = (Index("ix_view_facts_timeline", "batch_id", "kind", "date", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    batch_id: Mapped[str] = mapped_column(ForeignKey("batches.id", ondelete="CASCADE"))
+    item_id: Mapped[str] = mapped_column(ForeignKey("batch_items.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    date: Mapped[date | None] = mapped_column(Date)
+    proposal_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    payload_json: Mapped[str] = mapped_column(Text)
+    search_text: Mapped[str] = mapped_column(Text)
+
+
+class ViewFactActorRow(Base):
+    """Who a fact is by or about: speaker, holder, proposer, supporter, opponent or participant."""
+
+    __tablename__ = "view_fact_actors"
+    __table_args__ = (Index("ix_view_fact_actors_actor", "actor_key", "date", "fact_id"),)
+
+    fact_id: Mapped[int] = mapped_column(ForeignKey("view_facts.id", ondelete="CASCADE"), primary_key=True)
+    actor_key: Mapped[str] = mapped_column(String(256), primary_key=True)
+    role: Mapped[str] = mapped_column(String(16), primary_key=True)
+    batch_id: Mapped[str] = mapped_column(String(40))
+    kind: Mapped[str] = mapped_column(String(16))
+    date: Mapped[date | None] = mapped_column(Date)
+
+
+class ViewProposalRow(Base):
+    """A proposal tracked across articles: the summary it was first reported with."""
+
+    __tablename__ = "view_proposals"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    summary: Mapped[str] = mapped_column(Text)
+
+
+class ViewProposalTermRow(Base):
+    """A content word of a tracked proposal: how a new report finds its candidates."""
+
+    __tablename__ = "view_proposal_terms"
+
+    term: Mapped[str] = mapped_column(String(128), primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(
+        ForeignKey("view_proposals.id", ondelete="CASCADE"), primary_key=True
+    )

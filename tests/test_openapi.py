@@ -39,6 +39,10 @@ def test_operation_ids_are_stable_and_read_well(spec: dict[str, Any]) -> None:
         "GET /v1/batches/{batch_id}/results": "listBatchResults",
         "GET /v1/batches/{batch_id}/events": "streamBatchEvents",
         "POST /v1/batches/{batch_id}/retry": "retryBatchItems",
+        "GET /v1/views/actors": "listActors",
+        "GET /v1/views/timeline": "listTimelineEvents",
+        "GET /v1/views/proposals": "listProposals",
+        "GET /v1/views/positions": "listPositions",
     }
 
 

@@ -32,7 +32,11 @@ def readme_curl_commands() -> list[str]:
 
 
 def readme_batch_commands() -> list[str]:
-    return [block for block in readme_service_blocks() if "/v1/batches" in block]
+    return [block for block in readme_service_blocks() if "/v1/batches" in block and "/v1/views" not in block]
+
+
+def readme_view_commands() -> list[str]:
+    return [block for block in readme_service_blocks() if "/v1/views" in block]
 
 
 def run_shell(command: str) -> subprocess.CompletedProcess[str]:
