@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from factline.grounding import ArticleIndex, fold
+from factline.page_chrome import PageChrome
 from schemas import Actor, ActorKind, Span
 from schemas.llm_output import ModelActor
 
@@ -73,8 +74,9 @@ class _Entry:
 class ActorDirectory:
     """The article's actors: merged from the model's list, grounded in the text, addressable by any name."""
 
-    def __init__(self, index: ArticleIndex) -> None:
+    def __init__(self, index: ArticleIndex, chrome: PageChrome | None = None) -> None:
         self._index = index
+        self._chrome = chrome
         self._entries: list[_Entry] = []
         self._mentions: list[list[Span]] = []
         self._ids: dict[int, str] = {}
@@ -174,6 +176,8 @@ class ActorDirectory:
             (hit.start, hit.end): hit
             for name in entry.names
             for hit in self._index.find_all(name, whole_words=True)
+            # A name in a teaser or a credit is another story's, not a mention in this article.
+            if not (self._chrome and self._chrome.covers(hit.start, hit.end))
         }
         # A mention inside a longer one ("Pistorius" in "Boris Pistorius") is the same mention.
         kept = [

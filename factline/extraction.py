@@ -19,6 +19,7 @@ from factline.dates import normalise_event_date
 from factline.errors import ArticleTooLarge
 from factline.grounding import ArticleIndex, Claims, strip_quote_marks
 from factline.llm import CallLog, LLMClient
+from factline.page_chrome import PageChrome
 from factline.prompting import build_extraction_messages, extraction_prompt
 from factline.settings import Settings
 from schemas import (
@@ -55,7 +56,8 @@ class FactAssembler:
         self.index = ArticleIndex(text)
         self.published = published
         self.fuzzy_threshold = fuzzy_threshold
-        self.actors = ActorDirectory(self.index)
+        self.chrome = PageChrome(text)
+        self.actors = ActorDirectory(self.index, self.chrome)
         self.warnings: list[ExtractionWarning] = []
 
     def warn(self, code: WarningCode, item: str, message: str) -> None:
@@ -170,6 +172,22 @@ class FactAssembler:
             for label, proposal, span in self.grounded(facts, ItemType.PROPOSAL)
         ]
 
+    def outside_chrome(self, items: list[ItemT]) -> list[ItemT]:
+        """The items whose evidence is the article's own text; the rest are dropped with a warning."""
+        kept = []
+        for item in items:
+            span = item.evidence[0]
+            if self.chrome.covers(span.start, span.end):
+                reason = self.chrome.reason(span.start, span.end)
+                self.warn(
+                    WarningCode.PAGE_CHROME,
+                    item.id,
+                    f"in the page around the article ({reason}): “{span.text[:200]}”",
+                )
+            else:
+                kept.append(item)
+        return kept
+
     def _date_text(self, date_text: str | None, item: str, evidence: Span) -> str | None:
         """The date as the article writes it, preferably inside the event's evidence, or None.
 
@@ -207,10 +225,10 @@ def assemble_extraction(
     """Ground the model's answer in the article and build the public result."""
     assembler = FactAssembler(request.text, request.published_date, fuzzy_threshold)
     assembler.add_actors(facts)
-    quotes = in_text_order(assembler.quotes(facts), "quote")
-    events = in_text_order(assembler.events(facts), "event")
-    positions = in_text_order(assembler.positions(facts), "position")
-    proposals = in_text_order(assembler.proposals(facts), "proposal")
+    quotes = in_text_order(assembler.outside_chrome(assembler.quotes(facts)), "quote")
+    events = in_text_order(assembler.outside_chrome(assembler.events(facts)), "event")
+    positions = in_text_order(assembler.outside_chrome(assembler.positions(facts)), "position")
+    proposals = in_text_order(assembler.outside_chrome(assembler.proposals(facts)), "proposal")
     return Extraction(
         id=f"ext_{uuid.uuid4().hex}",
         created_at=datetime.now(UTC),

@@ -15,7 +15,7 @@ from factline.grounding import ArticleIndex
 from schemas import Actor, Event, Extraction, ItemType, Position, Proposal, Quote, WarningCode
 
 # Warnings that mean an item the model returned is not in the result.
-_DROPPED = {WarningCode.UNGROUNDED, WarningCode.DUPLICATE}
+_DROPPED = {WarningCode.UNGROUNDED, WarningCode.DUPLICATE, WarningCode.PAGE_CHROME}
 
 
 @dataclass
