@@ -75,16 +75,16 @@ class FactAssembler:
         claims.claim(hit)
         return self.index.span(hit)
 
-    def actor(self, name: str | None, item: str) -> str | None:
-        actor_id = self.actors.resolve(name)
+    def actor(self, name: str | None, item: str, evidence: Span | None = None) -> str | None:
+        actor_id = self.actors.resolve(name, evidence)
         if actor_id is None and name and name.strip():
             self.warn(
                 WarningCode.UNRESOLVED_ACTOR, item, f"“{name}” is not named in the article; reference removed"
             )
         return actor_id
 
-    def actor_list(self, names: Iterable[str], item: str) -> list[str]:
-        resolved = (self.actor(name, item) for name in names)
+    def actor_list(self, names: Iterable[str], item: str, evidence: Span | None = None) -> list[str]:
+        resolved = (self.actor(name, item, evidence) for name in names)
         return list(dict.fromkeys(actor_id for actor_id in resolved if actor_id is not None))
 
     def add_actors(self, facts: ArticleFacts) -> None:
@@ -114,7 +114,7 @@ class FactAssembler:
             Quote(
                 id=label,
                 text=span.text,
-                speaker_id=self.actor(quote.speaker, label),
+                speaker_id=self.actor(quote.speaker, label, span),
                 kind=QuoteKind(quote.kind),
                 verb=quote.verb,
                 topic=quote.topic,
@@ -139,7 +139,7 @@ class FactAssembler:
                     date_text=date_text,
                     date_precision=when.precision,
                     location=event.location,
-                    participant_ids=self.actor_list(event.participants, label),
+                    participant_ids=self.actor_list(event.participants, label, span),
                     evidence=[span],
                 )
             )
@@ -149,7 +149,7 @@ class FactAssembler:
         return [
             Position(
                 id=label,
-                holder_id=self.actor(position.holder, label),
+                holder_id=self.actor(position.holder, label, span),
                 topic=position.topic,
                 stance=Stance(position.stance),
                 summary=position.summary,
@@ -163,9 +163,9 @@ class FactAssembler:
             Proposal(
                 id=label,
                 summary=proposal.summary,
-                proposer_ids=self.actor_list(proposal.proposers, label),
-                supporter_ids=self.actor_list(proposal.supporters, label),
-                opponent_ids=self.actor_list(proposal.opponents, label),
+                proposer_ids=self.actor_list(proposal.proposers, label, span),
+                supporter_ids=self.actor_list(proposal.supporters, label, span),
+                opponent_ids=self.actor_list(proposal.opponents, label, span),
                 status=ProposalStatus(proposal.status),
                 evidence=[span],
             )

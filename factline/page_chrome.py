@@ -22,6 +22,8 @@ from dataclasses import dataclass
 _CHROME_LINE = re.compile(
     r"""^(?:
         (?:follow\ us|share\ (?:this|on)|sign\ up|subscribe|newsletter|click\ here|want\ more\ of\ our)\b.*
+      | (?:also\ read|read\ also|related(?:\ stories|\ articles)?|more\ stories|see\ also|recommended):?
+      | you\ may\ also\ like:?
       | .{0,40}\bcta
       | (?:top\ )?(?:photo|image|picture)(?:\ credit)?s?:.*
       | .*\b(?:photo|image)\ credit\b.*
@@ -39,8 +41,8 @@ _APPEAL = re.compile(
 )
 _CHROME_LINE_MAX_CHARS = 250
 _TEASER_END = re.compile(r"\b(?:keep reading|continue reading|read more|show less)", re.IGNORECASE)
-# A label, not prose: short and without sentence punctuation ("LATEST", "Europe", an image's alt text).
-_LABEL_MAX_CHARS = 60
+# A label, not prose: short and without sentence punctuation ("LATEST", "Europe", a headline).
+_LABEL_MAX_CHARS = 100
 _SENTENCE_PUNCTUATION = re.compile(r"[.!?:;]")
 
 
