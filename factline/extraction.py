@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
 from factline.actors import ActorDirectory
+from factline.chunking import answer_in_parts, plan_chunks
 from factline.dates import normalise_event_date
 from factline.errors import ArticleTooLarge
 from factline.grounding import ArticleIndex, Claims, strip_quote_marks
@@ -22,6 +23,7 @@ from factline.llm import CallLog, LLMClient
 from factline.page_chrome import PageChrome
 from factline.prompting import build_extraction_messages, extraction_prompt
 from factline.settings import Settings
+from factline.tokens import token_counter
 from schemas import (
     ArticleFacts,
     ArticleInfo,
@@ -256,19 +258,30 @@ class Extractor:
     def __init__(self, llm: LLMClient, settings: Settings) -> None:
         self.llm = llm
         self.settings = settings
+        self.tokens = token_counter(settings)
+
+    async def answer(self, request: ExtractionRequest, log: CallLog) -> ArticleFacts:
+        """The model's answer for an article, or for one part of a long one."""
+        return await self.llm.complete(
+            build_extraction_messages(request), facts_model_for(request.types), log
+        )
 
     async def extract(self, request: ExtractionRequest) -> Extraction:
         if len(request.text) > self.settings.max_article_chars:
             raise ArticleTooLarge(len(request.text), self.settings.max_article_chars)
         log = CallLog()
-        facts = await self.llm.complete(
-            build_extraction_messages(request), facts_model_for(request.types), log
+        chunks = await plan_chunks(
+            request.text, self.settings.chunk_budget_tokens, self.settings.chunk_overlap_tokens, self.tokens
         )
-        return assemble_extraction(
+        facts, lost = await answer_in_parts(self.answer, request, chunks, log)
+        extraction = assemble_extraction(
             request,
             facts,
             usage=log.usage(),
             model=self.llm.model,
             prompt_version=extraction_prompt().version,
             fuzzy_threshold=self.settings.fuzzy_match_threshold,
+        )
+        return (
+            extraction.model_copy(update={"warnings": [*lost, *extraction.warnings]}) if lost else extraction
         )

@@ -68,7 +68,7 @@ def test_offline_eval_replays_the_recordings_and_writes_table_and_json(tmp_path:
         assert article["usage"] == recording["summary"]["usage"]
         for name, counts in article["types"].items():
             assert counts["returned"] == len(answer[name]), (article["article"], name)
-            assert counts["kept"] == recording["summary"]["items"][name]
+            assert counts["kept"] <= recording["summary"]["items"][name]  # less what page chrome drops
             assert counts["matched"] <= min(counts["reference"], counts["kept"])
     assert markdown in stdout
 
