@@ -19,9 +19,10 @@ from factline.llm import CallLog
 from factline.tokens import TokenCounter
 from schemas import ArticleFacts, ExtractionRequest, ExtractionWarning, WarningCode
 
-_PARAGRAPH = re.compile(r"[^\n]+")
-_SENTENCE = re.compile(r".+?(?:[.!?…][\"'”’»)\]]*(?=\s)|$)", re.DOTALL)
-_WORDS = re.compile(r"\S+(?:\s+\S+){0,49}")  # 50 words: a last resort for a run-on "sentence"
+# Each unit keeps the whitespace after it: units are contiguous and their counts add up to the part's.
+_PARAGRAPH = re.compile(r"[^\n]+\n*")
+_SENTENCE = re.compile(r".+?(?:[.!?…][\"'”’»)\]]*(?:\s+|$)|$)", re.DOTALL)
+_WORDS = re.compile(r"\S+(?:\s+\S+){0,49}\s*")  # 50 words: a last resort for a run-on "sentence"
 
 
 @dataclass(frozen=True)
@@ -82,13 +83,25 @@ def pack(units: list[_Unit], budget: int, overlap: int) -> list[Chunk]:
 
 
 async def plan_chunks(text: str, budget: int, overlap: int, counter: TokenCounter) -> list[Chunk]:
-    """One part for a text within budget, else overlapping parts that cover it all."""
+    """One part for a text within budget, else overlapping parts that cover it all.
+
+    Parts are packed by summing their units' counts; a tokenizer may count the joined text a few
+    tokens higher, so each part is counted again and the packing tightened until all fit.
+    """
     if len(text) <= budget:  # no encoding has fewer than one character per token
         return [Chunk(0, len(text))]
     [whole] = await counter.count([text])
     if whole <= budget:
         return [Chunk(0, len(text))]
-    return pack(await split_units(text, budget, counter), budget, overlap)
+    units = await split_units(text, budget, counter)
+    target = budget
+    while True:
+        chunks = pack(units, target, overlap)
+        counts = await counter.count([text[chunk.start : chunk.end] for chunk in chunks])
+        excess = max(counts) - budget
+        if excess <= 0 or target <= budget // 2:
+            return chunks
+        target -= excess
 
 
 # Failures that concern the whole endpoint, not a part: the article is retried or refused as a whole.
