@@ -11,9 +11,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from functools import cache
-from typing import Protocol
+from typing import Any, Protocol
 
-import bpe_openai
 import httpx
 
 from factline.settings import Settings
@@ -26,7 +25,10 @@ class TokenCounter(Protocol):
 
 
 @cache
-def _encoding(name: str) -> bpe_openai.Encoding:
+def _encoding(name: str) -> Any:
+    """Imported on first use: the package takes a second to import, and most articles fit one call."""
+    import bpe_openai
+
     return bpe_openai.get_encoding(name)
 
 
