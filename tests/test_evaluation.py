@@ -10,12 +10,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pytest_httpx import HTTPXMock
 
 from factline.evaluation.gold import load_gold
 from factline.evaluation.replay import StaleRecording
-from factline.evaluation.runner import run_recorded
+from factline.evaluation.report import results_json, results_markdown
+from factline.evaluation.runner import run_live, run_recorded
 from schemas import ItemType
-from tests.conftest import ARTICLES, RECORDED, ROOT, make_settings
+from tests.conftest import ARTICLES, COMPLETIONS_URL, RECORDED, ROOT, make_settings
 from tests.fakes.fake_llm import running_fake_llm
 
 GOLD = ROOT / "fixtures" / "gold"
@@ -76,6 +78,7 @@ def test_offline_eval_replays_the_recordings_and_writes_table_and_json(tmp_path:
 async def test_a_matched_reference_is_attributed_to_the_right_speaker() -> None:
     [gold] = [g for g in load_gold(GOLD) if g.article.startswith("001_")]
     run = await run_recorded(make_settings(), gold, ARTICLES, RECORDED)
+    assert run.result is not None
     # The recorded model returns the "Putin does not intend…" block quote with Pistorius as speaker.
     block = next(q for q in run.result.quotes if q.text.startswith("Putin does not intend"))
     speaker = next(a for a in run.result.actors if a.id == block.speaker_id)
@@ -106,3 +109,17 @@ def test_live_eval_runs_against_the_configured_endpoint(tmp_path: Path) -> None:
     # The fake copies every quoted passage of the article: some references are found.
     assert report["totals"]["quotes"]["matched"] > 0
     assert "`fake-model`" in markdown
+
+
+async def test_an_article_the_model_fails_on_counts_as_missed_not_as_a_crash(httpx_mock: HTTPXMock) -> None:
+    httpx_mock.add_response(url=COMPLETIONS_URL, status_code=500, json={"error": {}}, is_reusable=True)
+    [gold] = [g for g in load_gold(GOLD) if g.article.startswith("003_")]
+    run = await run_live(make_settings(), gold, ARTICLES)
+    assert run.error is not None
+    assert run.error.startswith("LLMOutputUnusable")
+    assert run.counts[ItemType.QUOTE].reference == len(gold.quotes)
+    assert all(counts.matched == 0 and counts.kept == 0 for counts in run.counts.values())
+    report = results_json([run], "test")
+    assert report["articles"][0]["error"] == run.error
+    assert report["totals"]["quotes"]["recall"] == 0
+    assert "003_e66833ffe3436db9.txt` failed" in results_markdown(report, [run])

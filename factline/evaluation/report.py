@@ -31,8 +31,8 @@ def results_json(
     return {
         "generated_at": (generated_at or datetime.now(UTC)).isoformat(timespec="seconds"),
         "source": source,
-        "models": _distinct([run.result.model for run in runs]),
-        "prompt_versions": _distinct([run.result.prompt_version for run in runs]),
+        "models": _distinct([run.model for run in runs]),
+        "prompt_versions": _distinct([run.prompt_version for run in runs]),
         "matching": {"reference_coverage": REFERENCE_COVERAGE, "found_coverage": FOUND_COVERAGE},
         "totals": {
             item_type.list_name: {**vars(summed[item_type]), **summed[item_type].figures()}
@@ -41,10 +41,11 @@ def results_json(
         "articles": [
             {
                 "article": run.article,
-                "model": run.result.model,
-                "prompt_version": run.result.prompt_version,
+                "model": run.model,
+                "prompt_version": run.prompt_version,
                 "recorded_at": run.recorded_at,
-                "usage": run.result.usage.model_dump(),
+                "error": run.error,
+                "usage": run.usage.model_dump(),
                 "types": {
                     item_type.list_name: {**vars(counts), **counts.figures()}
                     for item_type, counts in run.counts.items()
@@ -104,5 +105,10 @@ def results_markdown(report: dict[str, Any], runs: Sequence[ArticleRun]) -> str:
             for run in runs
         ),
         "",
+        *(
+            f"`{run.article}` failed, its references count as missed: {run.error}\n"
+            for run in runs
+            if run.error
+        ),
     ]
     return "\n".join(lines)
