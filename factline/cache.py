@@ -26,7 +26,7 @@ from factline.metrics import CACHE_LOOKUPS
 from factline.prompting import build_extraction_messages, extraction_prompt
 from factline.tables import CacheRow, utcnow
 from factline.upsert import insert_ignoring_duplicates
-from schemas import ArticleInfo, Extraction, ExtractionRequest, Usage
+from schemas import ArticleInfo, Extraction, ExtractionRequest, Usage, WarningCode
 
 NO_USAGE = Usage(prompt_tokens=0, completion_tokens=0, total_tokens=0, llm_calls=0)
 
@@ -153,6 +153,8 @@ class CachingExtractor:
                 return _served_from_cache(cached, request)
             CACHE_LOOKUPS.labels("miss").inc()
             extraction = await self.extractor.extract(request)
+            if any(warning.code is WarningCode.CHUNK_FAILED for warning in extraction.warnings):
+                return extraction  # incomplete: the next request tries the lost part again
             # Written behind, in its own task: a worker cancelled now cannot leave a write transaction open.
             self._writes.add(key, extraction.model_dump_json())
             return extraction

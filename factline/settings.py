@@ -154,6 +154,26 @@ class Settings(BaseSettings):
     batch_max_files: Annotated[
         int, Field(ge=1, description="Most articles (files or lines) in one archive; more gets 413.")
     ] = 100_000
+    chunk_budget_tokens: Annotated[
+        int,
+        Field(
+            ge=256,
+            description="Longest article text sent to the model in one call, in tokens; a longer article "
+            "is split on paragraph and sentence boundaries and its parts extracted concurrently.",
+        ),
+    ] = 3000
+    chunk_overlap_tokens: Annotated[
+        int,
+        Field(ge=0, description="Tokens of text each part of a split article repeats from the one before."),
+    ] = 200
+    chunk_tokenizer: Annotated[
+        Literal["auto", "llama_server", "cl100k_base", "o200k_base"],
+        Field(
+            description="How article tokens are counted: the llama.cpp server's /tokenize, or an OpenAI "
+            "encoding (shipped, no download); auto: the embedded model's server for the embedded model, "
+            "cl100k_base otherwise.",
+        ),
+    ] = "auto"
     log_level: Annotated[
         Literal["DEBUG", "INFO", "WARNING", "ERROR"], Field(description="Logging level.")
     ] = "INFO"
@@ -174,6 +194,7 @@ class Settings(BaseSettings):
                 "llm_base_url": base_url,
                 "llm_model": self.local_model,
                 "llm_timeout_seconds": self.local_timeout_seconds,
+                "chunk_tokenizer": "llama_server" if self.chunk_tokenizer == "auto" else self.chunk_tokenizer,
             }
         )
 
