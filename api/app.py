@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from litestar import Litestar
 from litestar.logging import LoggingConfig
 
+from api.allowed_methods import answer_options
 from api.batches import BatchController
 from api.extractions import ExtractionController
 from api.health import HealthController
@@ -136,6 +137,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     app = Litestar(
         route_handlers=[ExtractionController, BatchController, HealthController],
         lifespan=[services],
+        before_request=answer_options,
         exception_handlers=exception_handlers(),
         openapi_config=openapi_config(),
         request_max_body_size=settings.max_body_bytes,

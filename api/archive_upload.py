@@ -16,12 +16,42 @@ from typing import Any
 
 import anyio
 from litestar import Request
+from litestar.openapi.spec import OpenAPIFormat, OpenAPIMediaType, OpenAPIType, Operation, RequestBody, Schema
 from multipart import MultipartError, MultipartSegment, PushMultipartParser
 
 from api.problems import ARCHIVE_TOO_LARGE, MALFORMED_ARCHIVE
 
 MULTIPART = "multipart/form-data"
 FILE_FIELD = "file"
+ARCHIVE_MEDIA_TYPES = ("application/x-ndjson", "application/zip", "application/x-tar", "application/gzip")
+
+
+def _upload_body() -> RequestBody:
+    archive = Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY, description="The archive's bytes.")
+    form = Schema(
+        type=OpenAPIType.OBJECT,
+        properties={FILE_FIELD: archive},
+        required=[FILE_FIELD],
+        description="A form whose `file` part is the archive.",
+    )
+    return RequestBody(
+        required=True,
+        description="The archive, recognised by its content (the Content-Type is not relied on): NDJSON, "
+        "zip, tar or tar.gz; or a multipart form with the archive in its `file` part.",
+        content={
+            **{media_type: OpenAPIMediaType(schema=archive) for media_type in ARCHIVE_MEDIA_TYPES},
+            "application/octet-stream": OpenAPIMediaType(schema=archive),
+            MULTIPART: OpenAPIMediaType(schema=form),
+        },
+    )
+
+
+@dataclass
+class UploadOperation(Operation):
+    """Documents the archive body, which the handler streams to disk itself instead of declaring it."""
+
+    def __post_init__(self) -> None:
+        self.request_body = _upload_body()
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Parameter
 from litestar.response import ServerSentEvent, ServerSentEventMessage, Stream
 
-from api.archive_upload import received_upload
+from api.archive_upload import UploadOperation, received_upload
 from api.problems import (
     ALWAYS_POSSIBLE,
     ARCHIVE_TOO_LARGE,
@@ -94,6 +94,7 @@ class BatchController(Controller):
         ),
         status_code=202,
         request_max_body_size=None,  # the upload limit is enforced while streaming to disk
+        operation_class=UploadOperation,
         responses=problem_responses(
             MALFORMED_ARCHIVE, ARCHIVE_TOO_LARGE, UNSUPPORTED_ARCHIVE, INVALID_REQUEST, *ALWAYS_POSSIBLE
         ),

@@ -1,0 +1,30 @@
+"""OPTIONS answers with every method of the path.
+
+litestar (2.25) builds a path's automatic OPTIONS handler with the first handler registered for it,
+so `Allow` on `/v1/batches` said `OPTIONS, POST` and left out `GET`. This hook answers from the
+complete route instead.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, Response
+from litestar.enums import HttpMethod, MediaType
+from litestar.routes import HTTPRoute
+
+
+def answer_options(request: Request[Any, Any, Any]) -> Response[None] | None:
+    """A `before_request` hook: the 204 for an automatic OPTIONS handler, with the path's full `Allow`."""
+    if request.method != HttpMethod.OPTIONS:
+        return None
+    paths = request.route_handler.paths
+    for route in request.app.routes:
+        if isinstance(route, HTTPRoute) and route.path in paths:
+            return Response(
+                None,
+                status_code=204,
+                headers={"Allow": ", ".join(sorted(route.methods))},
+                media_type=MediaType.TEXT,
+            )
+    return None
