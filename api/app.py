@@ -11,14 +11,17 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 
 from litestar import Litestar
-from litestar.logging import LoggingConfig
+from litestar.config.cors import CORSConfig
 
+from api.access import ApiKeys
 from api.allowed_methods import answer_options
 from api.batches import BatchController
 from api.extractions import ExtractionController
 from api.health import HealthController
 from api.openapi import drop_generic_validation_responses, openapi_config
 from api.problems import exception_handlers, problem_for
+from api.rate_limit import STORE, rate_limit
+from api.request_id import RequestIdMiddleware
 from factline.batch_store import BatchStore
 from factline.batch_workers import BatchWorkers
 from factline.cache import CachingExtractor
@@ -134,22 +137,27 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 stack.push_async_callback(opened.batch_workers.stop)
             yield
 
+    keys = ApiKeys(settings.api_key_sha256)
+    limited = rate_limit(settings, keys)
     app = Litestar(
         route_handlers=[ExtractionController, BatchController, HealthController],
         lifespan=[services],
         before_request=answer_options,
+        guards=[keys.guard()],
+        middleware=[limited[0].middleware] if limited else [],
+        stores={STORE: limited[1]} if limited else None,
+        cors_config=CORSConfig(allow_origins=settings.cors_allow_origins)
+        if settings.cors_allow_origins
+        else None,
         exception_handlers=exception_handlers(),
         openapi_config=openapi_config(),
         request_max_body_size=settings.max_body_bytes,
-        logging_config=LoggingConfig(
-            root={"level": settings.log_level, "handlers": ["queue_listener"]},
-            # One line per LLM call from httpx is noise, and costs time on every request.
-            loggers={"httpx": {"level": "WARNING"}, "httpcore": {"level": "WARNING"}},
-            log_exceptions="debug",
-        ),
+        # The serving process configures logging (factline.logs), not the app.
+        logging_config=None,
         debug=False,
     )
     drop_generic_validation_responses(app.openapi_schema)
+    app.asgi_handler = RequestIdMiddleware(app.asgi_handler)
     return app
 
 

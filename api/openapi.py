@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin
-from litestar.openapi.spec import OpenAPI, OpenAPIResponse, Tag
+from litestar.openapi.spec import Components, OpenAPI, OpenAPIResponse, SecurityScheme, Tag
 
 import factline
 
 API_VERSION = "0.1.0"
+SECURITY_SCHEME = "apiKey"
 
 
 def openapi_config() -> OpenAPIConfig:
@@ -23,6 +24,17 @@ def openapi_config() -> OpenAPIConfig:
             Tag(name="batches", description="Archives of articles extracted in the background."),
             Tag(name="operations", description="Probes for orchestrators."),
         ],
+        components=Components(
+            security_schemes={
+                SECURITY_SCHEME: SecurityScheme(
+                    type="http",
+                    scheme="bearer",
+                    description="An API key, when the service is configured with keys "
+                    "(`FACTLINE_API_KEY_SHA256`); without keys no header is needed.",
+                )
+            }
+        ),
+        security=[{SECURITY_SCHEME: []}],
         path="/schema",
         render_plugins=[ScalarRenderPlugin()],
         use_handler_docstrings=False,
