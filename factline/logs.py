@@ -36,8 +36,9 @@ def configure_logging(level: str) -> None:
             "formatters": {
                 "json": {
                     "()": "pythonjsonlogger.json.JsonFormatter",
-                    "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
-                    "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+                    "fmt": "%(levelname)s %(name)s %(message)s %(request_id)s",
+                    "rename_fields": {"levelname": "level", "name": "logger"},
+                    "timestamp": "time",  # ISO 8601, UTC
                 },
             },
             "handlers": {
