@@ -14,17 +14,18 @@ from litestar.enums import HttpMethod, MediaType
 from litestar.routes import HTTPRoute
 
 
-def answer_options(request: Request[Any, Any, Any]) -> Response[None] | None:
-    """A `before_request` hook: the 204 for an automatic OPTIONS handler, with the path's full `Allow`."""
-    if request.method != HttpMethod.OPTIONS:
-        return None
-    paths = request.route_handler.paths
+def route_of(request: Request[Any, Any, Any]) -> HTTPRoute | None:
+    """The route (full path, every method) whose handler answers this request."""
     for route in request.app.routes:
-        if isinstance(route, HTTPRoute) and route.path in paths:
-            return Response(
-                None,
-                status_code=204,
-                headers={"Allow": ", ".join(sorted(route.methods))},
-                media_type=MediaType.TEXT,
-            )
+        if isinstance(route, HTTPRoute) and request.route_handler in route.route_handlers:
+            return route
     return None
+
+
+def answer_options(request: Request[Any, Any, Any]) -> Response[None] | None:
+    """The 204 for an automatic OPTIONS handler, with the path's full `Allow`; None for other methods."""
+    if request.method != HttpMethod.OPTIONS or (route := route_of(request)) is None:
+        return None
+    return Response(
+        None, status_code=204, headers={"Allow": ", ".join(sorted(route.methods))}, media_type=MediaType.TEXT
+    )

@@ -14,12 +14,12 @@ from litestar import Litestar
 from litestar.config.cors import CORSConfig
 
 from api.access import ApiKeys
-from api.allowed_methods import answer_options
 from api.batches import BatchController
 from api.extractions import ExtractionController
 from api.health import HealthController
-from api.openapi import drop_generic_validation_responses, openapi_config
+from api.openapi import document_text_pattern, drop_generic_validation_responses, openapi_config
 from api.problems import exception_handlers, problem_for
+from api.query_params import screen_request
 from api.rate_limit import STORE, rate_limit
 from api.request_id import RequestIdMiddleware
 from factline.batch_store import BatchStore
@@ -142,7 +142,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     app = Litestar(
         route_handlers=[ExtractionController, BatchController, HealthController],
         lifespan=[services],
-        before_request=answer_options,
+        before_request=screen_request,
         guards=[keys.guard()],
         middleware=[limited[0].middleware] if limited else [],
         stores={STORE: limited[1]} if limited else None,
@@ -157,6 +157,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         debug=False,
     )
     drop_generic_validation_responses(app.openapi_schema)
+    document_text_pattern(app.openapi_schema)
     app.asgi_handler = RequestIdMiddleware(app.asgi_handler)
     return app
 

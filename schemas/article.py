@@ -136,8 +136,6 @@ class ExtractionRequest(ArticleMetadata):
         str,
         Field(
             min_length=1,
-            # Documented only: the validator below refuses whitespace with a clearer message.
-            json_schema_extra={"pattern": TEXT_PATTERN},
             description=(
                 "The article's full text exactly as it should be grounded: every evidence offset "
                 "in the response indexes this string (in Unicode code points)."

@@ -207,3 +207,16 @@ async def test_a_zip_bomb_inside_a_zip_is_not_opened(
     assert "nested archives are not read" in problems["layer1.zip"]["detail"]
     assert problems["note.md"]["type"] == "urn:factline:problem:invalid-article"
     await assert_still_serving(client, httpx_mock)
+
+
+async def test_options_lists_every_method_of_the_path(client: AsyncTestClient[Litestar]) -> None:
+    """litestar's own OPTIONS answer named only the first handler's method (found by schemathesis)."""
+    assert (await client.options("/v1/batches")).headers["allow"] == "GET, OPTIONS, POST"
+    assert (await client.options("/v1/batches/b_1")).headers["allow"] == "DELETE, GET, OPTIONS"
+
+
+async def test_unknown_query_parameters_are_refused_not_ignored(client: AsyncTestClient[Litestar]) -> None:
+    response = await client.get("/v1/batches?limit=5&colour=blue")
+    problem = assert_problem(response, 422, "invalid-request")
+    assert problem["errors"] == [{"location": "query.colour", "message": "not a parameter of this route"}]
+    assert (await client.get("/v1/batches?limit=5")).status_code == 200

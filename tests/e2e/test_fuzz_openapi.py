@@ -8,6 +8,7 @@ bodies and headers that match the documented schemas, invalid data refused and v
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
 from collections.abc import Iterator
@@ -30,6 +31,7 @@ pytestmark = pytest.mark.e2e
 # Up to 100 generated cases per operation, valid and invalid: enough that every parameter,
 # enum value, media type and body shape appears many times, in about a minute on 2 busy cores.
 EXAMPLES_PER_OPERATION = 100
+KEY = "fl-fuzz-key-7d41"
 
 schema = schemathesis.openapi.from_path(ROOT / "openapi.json")
 # Archives are bytes however they are labelled: send them as the octet-stream body is sent.
@@ -41,9 +43,15 @@ schemathesis.serializer.alias(
 
 @pytest.fixture(scope="module")
 def base_url() -> Iterator[str]:
-    """factline on a loopback port, extracting through the fake LLM; a small batch poll so streams end."""
+    """factline on a loopback port, extracting through the fake LLM, with an API key required (the
+    auth checks send requests without it, or with a wrong one); a small batch poll so streams end."""
     with running_fake_llm() as fake:
-        settings = make_settings(llm_base_url=fake.base_url, batch_poll_seconds=0.02, batch_concurrency=4)
+        settings = make_settings(
+            llm_base_url=fake.base_url,
+            batch_poll_seconds=0.02,
+            batch_concurrency=4,
+            api_key_sha256=[hashlib.sha256(KEY.encode()).hexdigest()],
+        )
         port = free_port()
         server = uvicorn.Server(
             uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
@@ -77,5 +85,7 @@ def test_every_operation_keeps_its_contract(case: Case, base_url: str) -> None:
         excluded.append(positive_data_acceptance)
     if case.operation.label == "POST /v1/extractions" and case.media_type != "text/plain":
         # The query parameters are documented as text/plain only; a JSON body carries its metadata itself.
-        case.query = None
-    case.call_and_validate(base_url=base_url, timeout=30, excluded_checks=excluded)
+        case.query = {}
+    case.call_and_validate(
+        base_url=base_url, headers={"Authorization": f"Bearer {KEY}"}, timeout=30, excluded_checks=excluded
+    )
