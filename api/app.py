@@ -17,7 +17,7 @@ from api.access import ApiKeys
 from api.batches import BatchController
 from api.extractions import ExtractionController
 from api.health import HealthController
-from api.openapi import document_text_pattern, drop_generic_validation_responses, openapi_config
+from api.openapi import document_request_constraints, drop_generic_validation_responses, openapi_config
 from api.problems import exception_handlers, problem_for
 from api.query_params import screen_request
 from api.rate_limit import STORE, rate_limit
@@ -157,7 +157,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         debug=False,
     )
     drop_generic_validation_responses(app.openapi_schema)
-    document_text_pattern(app.openapi_schema)
+    document_request_constraints(app.openapi_schema)
     app.asgi_handler = RequestIdMiddleware(app.asgi_handler)
     return app
 

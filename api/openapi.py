@@ -7,7 +7,7 @@ from litestar.openapi.plugins import ScalarRenderPlugin
 from litestar.openapi.spec import Components, OpenAPI, OpenAPIResponse, Schema, SecurityScheme, Tag
 
 import factline
-from schemas import TEXT_PATTERN
+from schemas import TEXT_PATTERN, ExtractionRequest
 
 API_VERSION = "0.1.0"
 SECURITY_SCHEME = "apiKey"
@@ -43,17 +43,28 @@ def openapi_config() -> OpenAPIConfig:
     )
 
 
-def document_text_pattern(document: OpenAPI) -> None:
-    """Say in the schema that an article's text needs a non-space character, as its validator checks.
+def document_request_constraints(document: OpenAPI) -> None:
+    """Put into the request's schema what it is validated with: no unknown fields, and patterns.
 
-    Not with pydantic's `pattern`, whose error message is worse, nor `json_schema_extra`, which
-    litestar merges into the document again each time an app is built.
+    litestar drops `additionalProperties: false` and the `pattern` of an optional string
+    (`language`). The text's pattern (a
+    non-space character) is checked by a validator with a clearer message than pydantic's
+    `pattern`, and `json_schema_extra` would be merged into the document again each time an app is
+    built.
     """
     schemas = document.components.schemas if document.components else None
     request = (schemas or {}).get("ExtractionRequest")
-    text = (request.properties or {}).get("text") if isinstance(request, Schema) else None
-    if isinstance(text, Schema):
-        text.pattern = TEXT_PATTERN
+    if not isinstance(request, Schema) or not request.properties:
+        return
+    request.additional_properties = ExtractionRequest.model_config.get("extra") != "forbid"
+    patterns = {"text": TEXT_PATTERN}
+    for name, field in ExtractionRequest.model_json_schema()["properties"].items():
+        for variant in field.get("anyOf", [field]):
+            if "pattern" in variant:
+                patterns[name] = variant["pattern"]
+    for name, pattern in patterns.items():
+        if isinstance(prop := request.properties.get(name), Schema):
+            prop.pattern = pattern
 
 
 def drop_generic_validation_responses(document: OpenAPI) -> None:
