@@ -21,6 +21,8 @@ from tests.fakes.fake_llm import RunningFakeLLM, running_fake_llm
 pytestmark = pytest.mark.e2e
 
 KEY = "fl-e2e-key-5b3f0c1d"
+# Start-up (imports, migrations) takes seconds alone and far more with the rest of the suite running.
+STARTUP_SECONDS = 90
 SECRET_SENTENCE = "The harbour master Ingrid Valstad said the pier would close “for good” on Friday."
 
 
@@ -38,8 +40,8 @@ def test_two_processes_share_one_rate_limit_per_key(tmp_path: Path) -> None:
     second_env = keyed_environment(tmp_path, "second", "http://127.0.0.1:9/v1", **limit)
     headers = {"Authorization": f"Bearer {KEY}"}
     with (
-        service(first_env, tmp_path, tmp_path / "first.log"),
-        service(second_env, tmp_path, tmp_path / "second.log"),
+        service(first_env, tmp_path, tmp_path / "first.log", STARTUP_SECONDS),
+        service(second_env, tmp_path, tmp_path / "second.log", STARTUP_SECONDS),
     ):
         urls = [f"http://127.0.0.1:{env['FACTLINE_PORT']}/v1/batches" for env in (first_env, second_env)]
         answers = [httpx.get(urls[n % 2], headers=headers, timeout=10) for n in range(6)]
@@ -58,7 +60,7 @@ def test_log_lines_are_json_with_the_request_id_and_no_article_text_or_key(tmp_p
         env = keyed_environment(tmp_path, "logs", llm.base_url)
         base_url = f"http://127.0.0.1:{env['FACTLINE_PORT']}"
         headers = {"Authorization": f"Bearer {KEY}"}
-        with service(env, tmp_path, log) as process:
+        with service(env, tmp_path, log, STARTUP_SECONDS) as process:
             extracted = httpx.post(
                 f"{base_url}/v1/extractions",
                 json={"text": SECRET_SENTENCE, "title": "Pier closes"},
