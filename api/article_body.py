@@ -45,7 +45,9 @@ def _metadata_from_query(request: Request[Any, Any, Any]) -> dict[str, Any]:
     for name in request.query_params:
         given = request.query_params.getall(name)
         if name == "types":
-            values[name] = [part.strip() for value in given for part in value.split(",") if part.strip()]
+            # Repeats are one wish (`?types=quote&types=quote`), as in the batch route's `types`.
+            parts = [part.strip() for value in given for part in value.split(",") if part.strip()]
+            values[name] = list(dict.fromkeys(parts))
         else:
             # Unknown names are passed on so validation rejects them instead of dropping them silently.
             values[name] = given[0] if len(given) == 1 else given
