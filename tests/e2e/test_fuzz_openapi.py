@@ -9,14 +9,11 @@ bodies and headers that match the documented schemas, invalid data refused and v
 from __future__ import annotations
 
 import hashlib
-import threading
-import time
 from collections.abc import Iterator
 
 import hypothesis
 import pytest
 import schemathesis
-import uvicorn
 from schemathesis import Case
 from schemathesis.checks import CheckFunction
 from schemathesis.core.parameters import ParameterLocation
@@ -24,8 +21,7 @@ from schemathesis.generation import GenerationMode
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from api.app import create_app
-from factline.local_llm import free_port
-from tests.conftest import ROOT, make_settings
+from tests.conftest import ROOT, make_settings, serving
 from tests.fakes.fake_llm import running_fake_llm
 
 pytestmark = pytest.mark.e2e
@@ -54,22 +50,8 @@ def base_url() -> Iterator[str]:
             batch_concurrency=4,
             api_key_sha256=[hashlib.sha256(KEY.encode()).hexdigest()],
         )
-        port = free_port()
-        server = uvicorn.Server(
-            uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
-        )
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 20
-        while not server.started:
-            if time.monotonic() > deadline or not thread.is_alive():
-                raise RuntimeError("uvicorn did not start")
-            time.sleep(0.02)
-        try:
-            yield f"http://127.0.0.1:{port}"
-        finally:
-            server.should_exit = True
-            thread.join(timeout=20)
+        with serving(create_app(settings), startup_seconds=30) as server:
+            yield server.base_url
 
 
 @schema.parametrize()
