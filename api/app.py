@@ -11,14 +11,18 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 
 from litestar import Litestar
-from litestar.logging import LoggingConfig
+from litestar.config.cors import CORSConfig
 
+from api.access import ApiKeys
 from api.batches import BatchController
 from api.extractions import ExtractionController
 from api.health import HealthController
 from api.metrics import MetricsController, metrics_middleware
 from api.openapi import finish_document, openapi_config
 from api.problems import exception_handlers, problem_for
+from api.query_params import screen_request
+from api.rate_limit import STORE, rate_limit
+from api.request_id import RequestIdMiddleware
 from api.viewer import ViewerController
 from api.views import ViewController
 from factline.batch_store import BatchStore
@@ -141,6 +145,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 stack.push_async_callback(opened.batch_workers.stop)
             yield
 
+    keys = ApiKeys(settings.api_key_sha256)
+    limited = rate_limit(settings, keys)
     app = Litestar(
         route_handlers=[
             ExtractionController,
@@ -150,20 +156,23 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ViewerController,
             MetricsController,
         ],
-        middleware=[metrics_middleware()],
         lifespan=[services],
+        before_request=screen_request,
+        guards=[keys.guard()],
+        middleware=[metrics_middleware(), *([limited[0].middleware] if limited else [])],
+        stores={STORE: limited[1]} if limited else None,
+        cors_config=CORSConfig(allow_origins=settings.cors_allow_origins)
+        if settings.cors_allow_origins
+        else None,
         exception_handlers=exception_handlers(),
         openapi_config=openapi_config(),
         request_max_body_size=settings.max_body_bytes,
-        logging_config=LoggingConfig(
-            root={"level": settings.log_level, "handlers": ["queue_listener"]},
-            # One line per LLM call from httpx is noise, and costs time on every request.
-            loggers={"httpx": {"level": "WARNING"}, "httpcore": {"level": "WARNING"}},
-            log_exceptions="debug",
-        ),
+        # The serving process configures logging (factline.logs), not the app.
+        logging_config=None,
         debug=False,
     )
     finish_document(app.openapi_schema)
+    app.asgi_handler = RequestIdMiddleware(app.asgi_handler)
     return app
 
 

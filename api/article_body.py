@@ -14,6 +14,7 @@ from typing import Any
 
 from litestar import Request
 from litestar.openapi.spec import (
+    OpenAPIFormat,
     OpenAPIMediaType,
     OpenAPIType,
     Operation,
@@ -24,7 +25,7 @@ from litestar.openapi.spec import (
 
 from api.openapi import ITEM_TYPE
 from api.problems import INVALID_REQUEST, MALFORMED_BODY, UNSUPPORTED_MEDIA_TYPE
-from schemas import ArticleMetadata
+from schemas import TEXT_PATTERN, ArticleMetadata
 
 JSON_MEDIA_TYPES = frozenset({"application/json"})
 TEXT_MEDIA_TYPE = "text/plain"
@@ -45,7 +46,9 @@ def _metadata_from_query(request: Request[Any, Any, Any]) -> dict[str, Any]:
     for name in request.query_params:
         given = request.query_params.getall(name)
         if name == "types":
-            values[name] = [part.strip() for value in given for part in value.split(",") if part.strip()]
+            # Repeats are one wish (`?types=quote&types=quote`), as in the batch route's `types`.
+            parts = [part.strip() for value in given for part in value.split(",") if part.strip()]
+            values[name] = list(dict.fromkeys(parts))
         else:
             # Unknown names are passed on so validation rejects them instead of dropping them silently.
             values[name] = given[0] if len(given) == 1 else given
@@ -116,7 +119,27 @@ def _query_parameter(name: str) -> Parameter:
         param_in="query",
         required=False,
         description=f"With text/plain: {field.description}",
-        schema=Schema(type=OpenAPIType.STRING),
+        schema=_query_schema(name),
+    )
+
+
+def _query_schema(name: str) -> Schema:
+    """The body field's own constraints, so a query value the schema allows is one the service accepts."""
+    if name == "published_at":
+        return Schema(
+            one_of=[
+                Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.DATE),
+                Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.DATE_TIME),
+            ]
+        )
+    string = next(
+        s for s in ArticleMetadata.model_json_schema()["properties"][name]["anyOf"] if s["type"] == "string"
+    )
+    return Schema(
+        type=OpenAPIType.STRING,
+        min_length=string.get("minLength"),
+        max_length=string.get("maxLength"),
+        pattern=string.get("pattern"),
     )
 
 
@@ -130,6 +153,11 @@ class ArticleOperation(Operation):
                 "The article as a JSON object, or as raw text/plain with its metadata in query parameters."
             )
             self.request_body.content[TEXT_MEDIA_TYPE] = OpenAPIMediaType(
-                schema=Schema(type=OpenAPIType.STRING, min_length=1, description="The article's full text."),
+                schema=Schema(
+                    type=OpenAPIType.STRING,
+                    min_length=1,
+                    pattern=TEXT_PATTERN,
+                    description="The article's full text.",
+                ),
             )
         self.parameters = [*(self.parameters or []), *(_query_parameter(name) for name in QUERY_FIELDS)]

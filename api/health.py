@@ -6,7 +6,8 @@ from litestar import Controller, Response, get
 from litestar.datastructures import State
 from litestar.openapi.datastructures import ResponseSpec
 
-from api.problems import ALWAYS_POSSIBLE, problem_responses
+from api.access import PUBLIC
+from api.problems import ALWAYS_POSSIBLE, OPEN_ROUTE, problem_responses
 from factline.cache import CachingExtractor
 from schemas import HealthStatus, LLMStatus, ReadinessStatus
 
@@ -18,7 +19,10 @@ class HealthController(Controller):
         "/health",
         operation_id="getHealth",
         summary="Whether the process is up",
-        responses=problem_responses(*ALWAYS_POSSIBLE),
+        description="Needs no API key, for probes.",
+        responses=problem_responses(*OPEN_ROUTE),
+        opt={PUBLIC: True},
+        security=[{}],
     )
     async def health(self) -> HealthStatus:
         return HealthStatus(status="ok")

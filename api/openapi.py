@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin
 from litestar.openapi.spec import (
+    Components,
     OpenAPI,
     OpenAPIFormat,
     OpenAPIResponse,
@@ -15,16 +16,19 @@ from litestar.openapi.spec import (
     Parameter,
     Reference,
     Schema,
+    SecurityScheme,
     Tag,
 )
 
 import factline
 from api.archive_upload import UPLOAD_FORM, UPLOAD_FORM_SCHEMA
+from schemas import TEXT_PATTERN, ExtractionRequest
 
 API_VERSION = "0.1.0"
 ITEM_TYPE = Reference(ref="#/components/schemas/ItemType")
 METHODS = ("get", "post", "put", "patch", "delete")
 NDJSON = "application/x-ndjson"
+SECURITY_SCHEME = "apiKey"
 
 
 def openapi_config() -> OpenAPIConfig:
@@ -39,6 +43,17 @@ def openapi_config() -> OpenAPIConfig:
             Tag(name="batches", description="Archives of articles extracted in the background."),
             Tag(name="operations", description="Probes for orchestrators."),
         ],
+        components=Components(
+            security_schemes={
+                SECURITY_SCHEME: SecurityScheme(
+                    type="http",
+                    scheme="bearer",
+                    description="An API key, when the service is configured with keys "
+                    "(`FACTLINE_API_KEY_SHA256`); without keys no header is needed.",
+                )
+            }
+        ),
+        security=[{SECURITY_SCHEME: []}],
         path="/schema",
         render_plugins=[ScalarRenderPlugin()],
         use_handler_docstrings=False,
@@ -49,6 +64,7 @@ def openapi_config() -> OpenAPIConfig:
 def finish_document(document: OpenAPI) -> None:
     """What litestar cannot generate from the routes: see each step."""
     drop_generic_validation_responses(document)
+    document_request_constraints(document)
     share_item_type(document)
     document_streams_as_bytes(document)
     if document.components.schemas is not None:
@@ -60,6 +76,30 @@ def _operations(document: OpenAPI) -> Iterator[Operation]:
         for method in METHODS:
             if (operation := getattr(path_item, method, None)) is not None:
                 yield operation
+
+
+def document_request_constraints(document: OpenAPI) -> None:
+    """Put into the request's schema what it is validated with: no unknown fields, and patterns.
+
+    litestar drops `additionalProperties: false` and the `pattern` of an optional string
+    (`language`). The text's pattern (a
+    non-space character) is checked by a validator with a clearer message than pydantic's
+    `pattern`, and `json_schema_extra` would be merged into the document again each time an app is
+    built.
+    """
+    schemas = document.components.schemas if document.components else None
+    request = (schemas or {}).get("ExtractionRequest")
+    if not isinstance(request, Schema) or not request.properties:
+        return
+    request.additional_properties = ExtractionRequest.model_config.get("extra") != "forbid"
+    patterns = {"text": TEXT_PATTERN}
+    for name, field in ExtractionRequest.model_json_schema()["properties"].items():
+        for variant in field.get("anyOf", [field]):
+            if "pattern" in variant:
+                patterns[name] = variant["pattern"]
+    for name, pattern in patterns.items():
+        if isinstance(prop := request.properties.get(name), Schema):
+            prop.pattern = pattern
 
 
 def drop_generic_validation_responses(document: OpenAPI) -> None:

@@ -29,6 +29,7 @@ from factline.errors import (
     LLMTimeout,
     LLMUnavailable,
 )
+from factline.logs import REQUEST_ID
 from schemas import FieldError, Problem
 
 logger = logging.getLogger("factline.api")
@@ -95,6 +96,18 @@ LLM_RATE_LIMITED = ProblemType(
     "LLM provider rate limit",
     429,
     "The LLM provider is rate-limiting; retry after `retry_after` seconds.",
+)
+UNAUTHORIZED = ProblemType(
+    "unauthorized",
+    "API key missing or invalid",
+    401,
+    "API keys are configured and the request carries none, or one that is not valid; see `WWW-Authenticate`.",
+)
+RATE_LIMITED = ProblemType(
+    "rate-limited",
+    "Too many requests",
+    429,
+    "This API key (or client address) used up its requests for now; retry after `retry_after` seconds.",
 )
 INTERNAL_ERROR = ProblemType(
     "internal-error", "Internal server error", 500, "A bug; the service keeps running."
@@ -177,6 +190,14 @@ def _from_validation(exc: ValidationException, request: Request[Any, Any, Any]) 
 
 
 def _from_http(exc: HTTPException, _: Request[Any, Any, Any]) -> ProblemDetailsException:
+    if exc.status_code == RATE_LIMITED.status:  # only the rate limit middleware raises it
+        headers = dict(exc.headers or {})
+        retry_after = max(int(headers.get("RateLimit-Reset", "1")), 1)
+        return RATE_LIMITED.exception(
+            f"Rate limit reached; retry in {retry_after} seconds.",
+            headers={**headers, "Retry-After": str(retry_after)},
+            retry_after=retry_after,
+        )
     problem = _BY_STATUS.get(exc.status_code)
     if problem is None:
         return ProblemDetailsException(status_code=exc.status_code, title=exc.detail, headers=exc.headers)
@@ -242,6 +263,11 @@ def _handler(convert: Callable[[Any, Request[Any, Any, Any]], ProblemDetailsExce
     def handle(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
         problem = convert(exc, request)
         problem.instance = request.url.path
+        if request_id := REQUEST_ID.get():
+            problem.extra = {
+                **(problem.extra if isinstance(problem.extra, dict) else {}),
+                "request_id": request_id,
+            }
         return problem.to_response(request)
 
     return handle
@@ -274,4 +300,7 @@ def problem_responses(*problems: ProblemType) -> dict[int, ResponseSpec]:
     }
 
 
-ALWAYS_POSSIBLE = (NOT_FOUND, METHOD_NOT_ALLOWED, INTERNAL_ERROR)
+OPEN_ROUTE = (NOT_FOUND, METHOD_NOT_ALLOWED, INTERNAL_ERROR)
+"""What any route can answer; /health answers no more."""
+ALWAYS_POSSIBLE = (*OPEN_ROUTE, UNAUTHORIZED, RATE_LIMITED)
+"""What any route behind the API key and the rate limit can answer."""

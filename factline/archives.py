@@ -2,9 +2,10 @@
 
 An archive is NDJSON (one article object per line), a zip, a tar or a tar.gz of `.txt`, `.md` and
 `.json` files. The format is recognised by its content, not by its name. A member's path is only
-ever an article id; nothing is written anywhere. What cannot be one article (a bad line, a file
-that is not UTF-8, a nested archive) becomes an entry with an error, and the rest is read on; what
-makes the whole archive unusable (corruption, an unknown format, a limit) raises.
+ever an article id; nothing is written anywhere. Empty files, like empty lines and folders, hold no
+article and are skipped. What cannot be one article (a bad line, a file that is not UTF-8, a nested
+archive) becomes an entry with an error, and the rest is read on; what makes the whole archive
+unusable (corruption, an unknown format, a limit) raises, before anything is stored where it can.
 """
 
 from __future__ import annotations
@@ -171,7 +172,21 @@ def _entry(
     return ArchiveEntry(position, request.id or article_id, request=request)
 
 
+def _count_lines(path: Path, budget: _Budget) -> None:
+    """A quick pass that refuses too many lines before any is stored, instead of part-way through."""
+    lines, content = 0, False
+    with path.open("rb") as file:
+        while piece := file.readline(_CHUNK):  # pieces: a line may be longer than memory should hold
+            content = content or bool(piece.strip())
+            if piece.endswith(b"\n"):
+                lines, content = lines + content, False
+    lines += content
+    if lines > budget.limits.max_files:
+        raise ArchiveTooLarge("articles", budget.limits.max_files, "files or lines")
+
+
 def _read_ndjson(path: Path, types: list[ItemType] | None, budget: _Budget) -> Iterator[ArchiveEntry]:
+    _count_lines(path, budget)
     position = 0
     with path.open("rb") as file:
         for number, line in enumerate(_lines(file, budget), start=1):
@@ -241,7 +256,13 @@ def _read_zip(path: Path, types: list[ItemType] | None, budget: _Budget) -> Iter
     except (zipfile.BadZipFile, OSError, ValueError) as error:
         raise ArchiveUnreadable(f"The zip archive is corrupt: {error}.") from None
     with archive:
-        members = [info for info in archive.infolist() if not info.is_dir() and not _skipped(info.filename)]
+        members = [
+            info
+            for info in archive.infolist()
+            if not info.is_dir() and not _skipped(info.filename) and info.file_size > 0
+        ]
+        if len(members) > budget.limits.max_files:
+            raise ArchiveTooLarge("articles", budget.limits.max_files, "files or lines")
         if sum(info.file_size for info in members) > budget.limits.max_total_bytes:
             raise ArchiveTooLarge("total", budget.limits.max_total_bytes, "bytes decompressed")
         for position, info in enumerate(members):
@@ -283,7 +304,7 @@ def _read_tar(
     try:
         with archive:
             for member in archive:
-                if member.isdir() or _skipped(member.name):
+                if member.isdir() or _skipped(member.name) or (member.isfile() and member.size == 0):
                     continue
                 budget.count_file()
                 if not member.isfile():

@@ -16,6 +16,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from factline.logs import configure_logging
 from factline.settings import get_settings
 
 if TYPE_CHECKING:
@@ -29,19 +30,22 @@ def _serve(_: argparse.Namespace) -> int:
     import uvicorn
 
     settings = get_settings()
-    uvicorn.run("api.app:app", host=settings.host, port=settings.port, log_level=settings.log_level.lower())
+    configure_logging(settings.log_level)
+    uvicorn.run(
+        "api.app:app",
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level.lower(),
+        log_config=None,
+    )
     return 0
 
 
 def _worker(_: argparse.Namespace) -> int:
-    import logging
-
     from api.app import run_workers
 
     settings = get_settings()
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for noisy in ("httpx", "httpcore"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    configure_logging(settings.log_level)
     asyncio.run(run_workers(settings))
     return 0
 

@@ -122,10 +122,13 @@ def normalise_event_date(date_text: str | None, published: date | None) -> Resol
     if not date_text or not date_text.strip():
         return ResolvedDate.unknown()
     text = date_text.strip()
-    if _WEEKEND_RE.search(text) and published is not None and not _RELATIVE_WEEKDAY_RE.search(text):
-        return _resolve_weekend(published)
-    if ranged := _resolve_range(text, published):
-        return ranged
-    if point := _resolve_point(text, published):
-        return ResolvedDate(point[0], None, point[1])
+    try:
+        if _WEEKEND_RE.search(text) and published is not None and not _RELATIVE_WEEKDAY_RE.search(text):
+            return _resolve_weekend(published)
+        if ranged := _resolve_range(text, published):
+            return ranged
+        if point := _resolve_point(text, published):
+            return ResolvedDate(point[0], None, point[1])
+    except OverflowError:  # "this weekend" of 0001-01-01 falls before the calendar's first day
+        pass
     return ResolvedDate.unknown()

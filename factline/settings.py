@@ -7,8 +7,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, HttpUrl, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, HttpUrl, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+_SHA256_HEX = r"^[0-9a-fA-F]{64}$"
 
 
 class Settings(BaseSettings):
@@ -177,6 +179,44 @@ class Settings(BaseSettings):
     log_level: Annotated[
         Literal["DEBUG", "INFO", "WARNING", "ERROR"], Field(description="Logging level.")
     ] = "INFO"
+    api_key_sha256: Annotated[
+        list[Annotated[str, Field(pattern=_SHA256_HEX)]],
+        NoDecode,
+        Field(
+            description="Comma-separated sha256 hex digests of the accepted API keys; when set, every route "
+            "but /health needs `Authorization: Bearer <key>`. Empty: open, for local use.",
+        ),
+    ] = []
+    rate_limit_per_minute: Annotated[
+        int | None,
+        Field(
+            ge=1,
+            description="Requests per minute allowed to each API key (each client address when keys are "
+            "off); more get 429 with Retry-After. Unset: no limit.",
+        ),
+    ] = None
+    rate_limit_dir: Annotated[
+        Path | None,
+        Field(
+            description="Directory where the rate limit's counters are kept, shared by every process that "
+            "names it; unset: each process counts on its own, in memory.",
+        ),
+    ] = None
+    cors_allow_origins: Annotated[
+        list[str],
+        NoDecode,
+        Field(
+            description="Comma-separated origins that browsers may call the API from (`*` for any); "
+            "empty: no CORS headers, so browsers on other origins are refused.",
+        ),
+    ] = []
+
+    @field_validator("api_key_sha256", "cors_allow_origins", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
 
     @property
     def llm_configured(self) -> bool:

@@ -1,6 +1,6 @@
 """Data contracts of factline: requests, responses, problems and the model-facing schema."""
 
-from schemas.article import ALL_ITEM_TYPES, ArticleMetadata, ExtractionRequest, ItemType
+from schemas.article import ALL_ITEM_TYPES, TEXT_PATTERN, ArticleMetadata, ExtractionRequest, ItemType
 from schemas.batch import (
     ArchiveKind,
     Batch,
@@ -39,6 +39,7 @@ from schemas.problem import FieldError, Problem
 
 __all__ = [
     "ALL_ITEM_TYPES",
+    "TEXT_PATTERN",
     "Actor",
     "ActorKind",
     "ArchiveKind",

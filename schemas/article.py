@@ -23,6 +23,8 @@ ARTICLE_TEXT_EXAMPLE = (
 )
 
 
+TEXT_PATTERN = r"\S"
+"""An article's text has at least one character that is not whitespace."""
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
@@ -100,7 +102,12 @@ class ArticleMetadata(BaseModel):
     @field_validator("published_at", mode="wrap")
     @classmethod
     def date_or_datetime(cls, value: object, handler: ValidatorFunctionWrapHandler) -> object:
-        """'2025-12-15' stays a date (not midnight); one clear error instead of one per union member."""
+        """'2025-12-15' stays a date (not midnight); one clear error instead of one per union member.
+
+        Numbers are refused: pydantic would read 0 as 1970-01-01, a date the client never meant.
+        """
+        if isinstance(value, int | float):
+            raise ValueError("must be an ISO 8601 date string, not a number")
         if isinstance(value, str) and _ISO_DATE.fullmatch(value.strip()):
             value = value.strip()
             try:

@@ -64,3 +64,11 @@ class Problem(BaseModel):
             examples=[20],
         ),
     ] = None
+    request_id: Annotated[
+        str | None,
+        Field(
+            description="The request's id, also in the `X-Request-ID` response header and on the "
+            "service's log lines for this request.",
+            examples=["5f0c6a2e8b7d4c1e9a3f2b1c0d9e8f7a"],
+        ),
+    ] = None

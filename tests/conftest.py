@@ -8,6 +8,7 @@ import tempfile
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -157,16 +158,16 @@ class LiveServer:
     port: int
 
 
-@pytest.fixture
-def live_server(app: Litestar) -> Iterator[LiveServer]:
-    """The app behind a real uvicorn server on a loopback port, stopped after the test."""
+@contextmanager
+def serving(app: Litestar, startup_seconds: float = 10) -> Iterator[LiveServer]:
+    """The app behind a real uvicorn server (in a thread) on a loopback port, stopped after the block."""
     port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + startup_seconds
     while not server.started:
         if time.monotonic() > deadline or not thread.is_alive():
             raise RuntimeError("uvicorn did not start")
@@ -176,3 +177,9 @@ def live_server(app: Litestar) -> Iterator[LiveServer]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+@pytest.fixture
+def live_server(app: Litestar) -> Iterator[LiveServer]:
+    with serving(app) as server:
+        yield server

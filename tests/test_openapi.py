@@ -92,6 +92,7 @@ def test_errors_are_documented_as_problem_json(spec: dict[str, Any]) -> None:
     assert set(responses) == {
         "200",
         "400",
+        "401",
         "404",
         "405",
         "413",

@@ -31,12 +31,14 @@ FACTLINE = Path(sys.executable).parent / "factline"
 
 
 @contextmanager
-def service(env: dict[str, str], cwd: Path, log: Path) -> Iterator[subprocess.Popen[bytes]]:
+def service(
+    env: dict[str, str], cwd: Path, log: Path, startup_seconds: float = 20
+) -> Iterator[subprocess.Popen[bytes]]:
     """`factline serve`, up and answering /health; killed at the end if still running."""
     with log.open("ab") as output:
         process = subprocess.Popen([str(FACTLINE), "serve"], env=env, cwd=cwd, stdout=output, stderr=output)
     try:
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + startup_seconds
         while True:
             assert process.poll() is None, log.read_text()
             try:
