@@ -228,6 +228,7 @@ class WarningCode(StrEnum):
     DUPLICATE = "duplicate"
     UNRESOLVED_ACTOR = "unresolved_actor"
     UNRESOLVED_DATE = "unresolved_date"
+    UNREAD = "unread"
 
 
 class ExtractionWarning(Contract):
@@ -238,7 +239,8 @@ class ExtractionWarning(Contract):
         Field(
             description="ungrounded: dropped, its text is not in the article; duplicate: dropped, "
             "already returned; unresolved_actor: a named actor is not in the text, the "
-            "reference was removed; unresolved_date: date_text kept, date left null.",
+            "reference was removed; unresolved_date: date_text kept, date left null; unread: a passage "
+            "in quotation marks the model gave no reading of, left out.",
             examples=["ungrounded"],
         ),
     ]
