@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: install run test lint typecheck openapi record bench clean
+.PHONY: install run test lint typecheck openapi record bench eval clean
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,11 @@ record: install
 # Overhead, throughput, CPU per phase and tokens, against real processes on loopback: writes BENCHMARKS.md.
 bench: install
 	$(BIN)/python -m bench.run
+
+# Extraction quality against fixtures/gold: offline on fixtures/llm, or live with FACTLINE_LLM_BASE_URL set.
+# Writes EVAL.md and eval/results.json.
+eval: install
+	$(BIN)/python -m factline.evaluation
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,12 +1,25 @@
-"""One actor per person or organisation, and the resolution of the model's names to actor ids."""
+"""One actor per person or organisation, and the resolution of the model's names to actor ids.
+
+Titles and pronouns ("the minister", "he") resolve to a named person by the rules of
+`factline.coreference`; a surname two people share resolves only with that kind of support.
+"""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from factline.grounding import ArticleIndex, fold
+from factline.coreference import (
+    content_stems,
+    is_descriptor,
+    is_person_pronoun,
+    nearest_before,
+    paragraph_bounds,
+    role_context,
+)
+from factline.grounding import ArticleIndex, Located, fold
+from factline.page_chrome import PageChrome
 from schemas import Actor, ActorKind, Span
 from schemas.llm_output import ModelActor
 
@@ -73,8 +86,9 @@ class _Entry:
 class ActorDirectory:
     """The article's actors: merged from the model's list, grounded in the text, addressable by any name."""
 
-    def __init__(self, index: ArticleIndex) -> None:
+    def __init__(self, index: ArticleIndex, chrome: PageChrome | None = None) -> None:
         self._index = index
+        self._chrome = chrome
         self._entries: list[_Entry] = []
         self._mentions: list[list[Span]] = []
         self._ids: dict[int, str] = {}
@@ -96,20 +110,38 @@ class ActorDirectory:
                 self._entries.append(entry)
                 self._mentions.append([])
         self._ground_all()
+        self._attach_descriptors()
 
-    def resolve(self, name: str | None) -> str | None:
-        """The id of the grounded actor `name` designates, added if only the text names it; else None."""
-        if name is None or is_pronoun(name) or not (key := actor_key(name)):
+    def resolve(self, name: str | None, evidence: Span | None = None) -> str | None:
+        """The id of the grounded actor `name` designates, added if only the text names it; else None.
+
+        `evidence` is where the item that names it stands: a title or pronoun resolves to the person
+        the text around it designates, and the occurrence becomes one of that person's mentions.
+        """
+        if name is None or not name.strip():
+            return None
+        if is_pronoun(name):
+            return self._referred(name, evidence)
+        if not (key := actor_key(name)):
             return None
         matches = self._matches({key})
+        if not matches and is_descriptor(name) and (referred := self._referred(name, evidence)):
+            return referred
+        shared = len(matches) > 1
+        if shared and evidence is not None:
+            # A surname two people share: the one named last before it in the paragraph, if any.
+            near = nearest_before(
+                evidence.start, paragraph_bounds(self._index.text, evidence.start)[0], self._named(matches)
+            )
+            matches = [near] if near is not None else matches
         if len(matches) == 1:
             found = matches[0]
-            if key not in self._entries[found].keys and found in self._ids:
+            if key not in self._entries[found].keys and found in self._ids and not shared:
                 # "Boris Pistorius" for "German Defense Minister Boris Pistorius": learn the plain name.
                 self._entries[found].absorb(
                     _Entry(name=name.strip(), kind=self._entries[found].kind, names=[name])
                 )
-                self._mentions[found] = self._ground(self._entries[found])
+                self._add_mentions(found, self._ground(self._entries[found]))
             return self._ids.get(found)
         if matches:
             return None  # a surname shared by several people: no guess
@@ -161,6 +193,106 @@ class ActorDirectory:
             }
         )
 
+    def _people(self, excluding: int | None = None) -> list[int]:
+        return [
+            position
+            for position in self._ids
+            if position != excluding and self._entries[position].kind in (ActorKind.PERSON, ActorKind.OTHER)
+        ]
+
+    def _named(self, positions: Iterable[int]) -> Iterator[tuple[int, int]]:
+        """(entry, start) of every mention by name, not by title or pronoun."""
+        for position in positions:
+            for mention in self._mentions[position]:
+                if (
+                    mention.text[:1].isupper()
+                    and not is_descriptor(mention.text)
+                    and not is_pronoun(mention.text)
+                ):
+                    yield position, mention.start
+
+    def _mentioned(self, positions: Iterable[int]) -> Iterator[tuple[int, int]]:
+        """(entry, start) of every mention, by name or by a title or pronoun already resolved to it."""
+        for position in positions:
+            for mention in self._mentions[position]:
+                yield position, mention.start
+
+    def _role_stems(self, position: int) -> set[str]:
+        """Stems of the words that say what this person is: roles, and how the text introduces them."""
+        text = self._index.text
+        pieces = [*self._entries[position].roles]
+        for mention in self._mentions[position]:
+            pieces += [mention.text, role_context(text, mention.start, mention.end)]
+        return set().union(*(content_stems(piece) for piece in pieces))
+
+    def _refer(self, name: str, at: int | None, excluding: int | None = None) -> int | None:
+        """The entry a descriptor or pronoun standing at `at` designates (rules: factline.coreference)."""
+        people = self._people(excluding)
+        paragraph_start = paragraph_bounds(self._index.text, at)[0] if at is not None else 0
+        if is_descriptor(name):
+            wanted = content_stems(name)
+            fitting = [position for position in people if wanted and wanted <= self._role_stems(position)]
+            if fitting:
+                near = (
+                    nearest_before(at, paragraph_start, self._mentioned(fitting)) if at is not None else None
+                )
+                if near is not None:
+                    return near
+                return fitting[0] if len(fitting) == 1 else None
+        elif not is_person_pronoun(name):
+            return None
+        return nearest_before(at, paragraph_start, self._mentioned(people)) if at is not None else None
+
+    def _referred(self, name: str, evidence: Span | None) -> str | None:
+        """Resolve a title or pronoun named for an item, and keep its occurrence as a mention."""
+        occurrence = self._occurrence_near(name, evidence)
+        at = occurrence.start if occurrence else (evidence.start if evidence else None)
+        found = self._refer(name, at)
+        if found is None:
+            return None
+        if occurrence:
+            self._add_mentions(found, [self._index.span(occurrence)])
+        return self._ids.get(found)
+
+    def _add_mentions(self, position: int, spans: list[Span]) -> None:
+        """Mentions in text order; one inside a mention already held is that mention."""
+        held = self._mentions[position]
+        new = [s for s in spans if not any(h.start <= s.start and s.end <= h.end for h in held)]
+        kept = [h for h in held if not any(s.start <= h.start and h.end <= s.end for s in new)]
+        self._mentions[position] = sorted([*kept, *new], key=lambda m: m.start)
+
+    def _occurrence_near(self, name: str, evidence: Span | None) -> Located | None:
+        """The occurrence of a title or pronoun in the item's paragraph closest to the item, outside it."""
+        if evidence is None:
+            return None
+        start, end = paragraph_bounds(self._index.text, evidence.start)
+        hits = [
+            hit
+            for hit in self._index.find_all(name.strip(), whole_words=True)
+            if start <= hit.start < end and not (evidence.start <= hit.start < evidence.end)
+        ]
+        return min(hits, key=lambda hit: abs(hit.start - evidence.start), default=None)
+
+    def _attach_descriptors(self) -> None:
+        """A model actor that is a title ("the minister") joins the person it designates, if one does."""
+        while (pair := self._descriptor_to_attach()) is not None:
+            position, target = pair
+            entry = self._entries[position]
+            self._entries[target].roles.append(entry.name)
+            self._entries[target].names.extend(entry.names)
+            del self._entries[position], self._mentions[position]
+            self._ground_all()
+
+    def _descriptor_to_attach(self) -> tuple[int, int] | None:
+        for position in self._people():
+            if is_descriptor(self._entries[position].name):
+                target = self._refer(
+                    self._entries[position].name, self._mentions[position][0].start, position
+                )
+                if target is not None:
+                    return position, target
+        return None
+
     def _ground_all(self) -> None:
         """Ground every entry; ids go to grounded entries only, so they have no gaps."""
         self._mentions = [self._ground(entry) for entry in self._entries]
@@ -174,6 +306,8 @@ class ActorDirectory:
             (hit.start, hit.end): hit
             for name in entry.names
             for hit in self._index.find_all(name, whole_words=True)
+            # A name in a teaser or a credit is another story's, not a mention in this article.
+            if not (self._chrome and self._chrome.covers(hit.start, hit.end))
         }
         # A mention inside a longer one ("Pistorius" in "Boris Pistorius") is the same mention.
         kept = [

@@ -19,6 +19,7 @@ from factline.dates import normalise_event_date
 from factline.errors import ArticleTooLarge
 from factline.grounding import ArticleIndex, Claims, Located, strip_quote_marks
 from factline.llm import CallLog, LLMClient
+from factline.page_chrome import PageChrome
 from factline.prompting import extraction_prompt, plan_extraction_calls, quote_candidates_for
 from factline.quote_candidates import QuoteCandidate
 from factline.settings import Settings
@@ -57,7 +58,8 @@ class FactAssembler:
         self.index = ArticleIndex(text)
         self.published = published
         self.fuzzy_threshold = fuzzy_threshold
-        self.actors = ActorDirectory(self.index)
+        self.chrome = PageChrome(text)
+        self.actors = ActorDirectory(self.index, self.chrome)
         self.warnings: list[ExtractionWarning] = []
 
     def warn(self, code: WarningCode, item: str, message: str) -> None:
@@ -75,16 +77,16 @@ class FactAssembler:
         claims.claim(hit)
         return self.index.span(hit)
 
-    def actor(self, name: str | None, item: str) -> str | None:
-        actor_id = self.actors.resolve(name)
+    def actor(self, name: str | None, item: str, evidence: Span | None = None) -> str | None:
+        actor_id = self.actors.resolve(name, evidence)
         if actor_id is None and name and name.strip():
             self.warn(
                 WarningCode.UNRESOLVED_ACTOR, item, f"“{name}” is not named in the article; reference removed"
             )
         return actor_id
 
-    def actor_list(self, names: Iterable[str], item: str) -> list[str]:
-        resolved = (self.actor(name, item) for name in names)
+    def actor_list(self, names: Iterable[str], item: str, evidence: Span | None = None) -> list[str]:
+        resolved = (self.actor(name, item, evidence) for name in names)
         return list(dict.fromkeys(actor_id for actor_id in resolved if actor_id is not None))
 
     def add_actors(self, facts: ArticleFacts) -> None:
@@ -123,7 +125,7 @@ class FactAssembler:
             Quote(
                 id=label,
                 text=span.text,
-                speaker_id=self.actor(quote.speaker, label),
+                speaker_id=self.actor(quote.speaker, label, span),
                 kind=QuoteKind(quote.kind),
                 verb=quote.verb,
                 topic=None,
@@ -158,7 +160,8 @@ class FactAssembler:
     ) -> Quote:
         located = Located(candidate.start, candidate.end, MatchKind.EXACT, 100.0)
         claims.claim(located)
-        speaker = self.actor(attribution.speaker, label) or self.actor(candidate.attributed_to, label)
+        span = self.index.span(located)
+        speaker = self.actor(attribution.speaker, label, span) or self.actor(candidate.attributed_to, label)
         return Quote(
             id=label,
             text=candidate.text,
@@ -166,7 +169,7 @@ class FactAssembler:
             kind=QuoteKind(attribution.kind),
             verb=None,
             topic=None,
-            evidence=[self.index.span(located)],
+            evidence=[span],
         )
 
     def events(self, facts: ArticleFacts) -> list[Event]:
@@ -185,7 +188,7 @@ class FactAssembler:
                     date_text=date_text,
                     date_precision=when.precision,
                     location=event.location,
-                    participant_ids=self.actor_list(event.participants, label),
+                    participant_ids=self.actor_list(event.participants, label, span),
                     evidence=[span],
                 )
             )
@@ -195,7 +198,7 @@ class FactAssembler:
         return [
             Position(
                 id=label,
-                holder_id=self.actor(position.holder, label),
+                holder_id=self.actor(position.holder, label, span),
                 topic=position.topic,
                 stance=Stance(position.stance),
                 summary=position.summary,
@@ -209,14 +212,30 @@ class FactAssembler:
             Proposal(
                 id=label,
                 summary=proposal.summary,
-                proposer_ids=self.actor_list(proposal.proposers, label),
-                supporter_ids=self.actor_list(proposal.supporters, label),
-                opponent_ids=self.actor_list(proposal.opponents, label),
+                proposer_ids=self.actor_list(proposal.proposers, label, span),
+                supporter_ids=self.actor_list(proposal.supporters, label, span),
+                opponent_ids=self.actor_list(proposal.opponents, label, span),
                 status=ProposalStatus(proposal.status),
                 evidence=[span],
             )
             for label, proposal, span in self.grounded(facts, ItemType.PROPOSAL.list_name)
         ]
+
+    def outside_chrome(self, items: list[ItemT]) -> list[ItemT]:
+        """The items whose evidence is the article's own text; the rest are dropped with a warning."""
+        kept = []
+        for item in items:
+            span = item.evidence[0]
+            if self.chrome.covers(span.start, span.end):
+                reason = self.chrome.reason(span.start, span.end)
+                self.warn(
+                    WarningCode.PAGE_CHROME,
+                    item.id,
+                    f"in the page around the article ({reason}): “{span.text[:200]}”",
+                )
+            else:
+                kept.append(item)
+        return kept
 
     def _date_text(self, date_text: str | None, item: str, evidence: Span) -> str | None:
         """The date as the article writes it, preferably inside the event's evidence, or None.
@@ -256,10 +275,10 @@ def assemble_extraction(
     """Ground the model's answer in the article and build the public result."""
     assembler = FactAssembler(request.text, request.published_date, fuzzy_threshold)
     assembler.add_actors(facts)
-    quotes = in_text_order(assembler.quotes(facts, candidates), "quote")
-    events = in_text_order(assembler.events(facts), "event")
-    positions = in_text_order(assembler.positions(facts), "position")
-    proposals = in_text_order(assembler.proposals(facts), "proposal")
+    quotes = in_text_order(assembler.outside_chrome(assembler.quotes(facts, candidates)), "quote")
+    events = in_text_order(assembler.outside_chrome(assembler.events(facts)), "event")
+    positions = in_text_order(assembler.outside_chrome(assembler.positions(facts)), "position")
+    proposals = in_text_order(assembler.outside_chrome(assembler.proposals(facts)), "proposal")
     return Extraction(
         id=f"ext_{uuid.uuid4().hex}",
         created_at=datetime.now(UTC),

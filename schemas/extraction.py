@@ -228,6 +228,8 @@ class WarningCode(StrEnum):
     DUPLICATE = "duplicate"
     UNRESOLVED_ACTOR = "unresolved_actor"
     UNRESOLVED_DATE = "unresolved_date"
+    PAGE_CHROME = "page_chrome"
+    CHUNK_FAILED = "chunk_failed"
     UNREAD = "unread"
 
 
@@ -239,8 +241,11 @@ class ExtractionWarning(Contract):
         Field(
             description="ungrounded: dropped, its text is not in the article; duplicate: dropped, "
             "already returned; unresolved_actor: a named actor is not in the text, the "
-            "reference was removed; unresolved_date: date_text kept, date left null; unread: a passage "
-            "in quotation marks the model gave no reading of, left out.",
+            "reference was removed; unresolved_date: date_text kept, date left null; page_chrome: "
+            "dropped, it stands in the page around the article (a teaser of another story, a credit, "
+            "an appeal); chunk_failed: a part of a long article could not be extracted, its items "
+            "are missing (`item` names the part as `chunks[<index>]`); unread: a passage in quotation "
+            "marks the model gave no reading of, left out.",
             examples=["ungrounded"],
         ),
     ]

@@ -86,12 +86,12 @@ class Recording:
 
     @property
     def article_text(self) -> str:
-        if self.authored:
+        if "article_text" in self.data:
             return str(self.data["article_text"])
         return (ARTICLES / self.data["article"]).read_text("utf-8")
 
     def extraction_request(self) -> ExtractionRequest:
-        if self.authored:
+        if "article_text" in self.data:
             return ExtractionRequest(text=self.article_text, **self.data["request"])
         return load_article_request(ARTICLES / self.data["article"])
 

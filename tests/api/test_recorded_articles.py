@@ -94,7 +94,7 @@ async def test_nothing_the_model_returned_is_lost_silently(
         dropped = [
             w
             for w in result["warnings"]
-            if w["item"].split("[")[0] in names and w["code"] in {"ungrounded", "duplicate"}
+            if w["item"].split("[")[0] in names and w["code"] in {"ungrounded", "duplicate", "page_chrome"}
         ]
         not_quotes = (
             [q for q in answer.get("quotes", []) if q["kind"] == "not_a_quote"] if kind == "quotes" else []

@@ -1,0 +1,1 @@
+"""The evaluation harness: extraction scored against hand-made reference annotations (`make eval`)."""

@@ -1,0 +1,108 @@
+"""`make eval` end to end: offline on the recorded exchanges, and live against a fake endpoint process."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from factline.evaluation.gold import load_gold
+from factline.evaluation.replay import StaleRecording
+from factline.evaluation.runner import run_recorded
+from schemas import ItemType
+from tests.conftest import ARTICLES, RECORDED, ROOT, make_settings
+from tests.fakes.fake_llm import running_fake_llm
+
+GOLD = ROOT / "fixtures" / "gold"
+
+
+def run_eval(tmp_path: Path, **env: str) -> tuple[dict[str, Any], str, str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("FACTLINE_")}
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "factline.evaluation",
+            "--markdown",
+            str(tmp_path / "EVAL.md"),
+            "--json",
+            str(tmp_path / "eval" / "results.json"),
+        ],
+        cwd=ROOT,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    markdown = (tmp_path / "EVAL.md").read_text("utf-8")
+    return json.loads((tmp_path / "eval" / "results.json").read_text("utf-8")), markdown, result.stdout
+
+
+def test_offline_eval_replays_the_recordings_and_writes_table_and_json(tmp_path: Path) -> None:
+    report, markdown, stdout = run_eval(tmp_path)
+    recordings = [
+        json.loads((RECORDED / f"{Path(g.article).stem}.json").read_text()) for g in load_gold(GOLD)
+    ]
+    assert report["models"] == sorted({r["recorded"]["model"] for r in recordings})
+    assert report["prompt_versions"] == sorted({r["prompt_version"] for r in recordings})
+    assert "recorded exchanges" in report["source"]
+    assert [a["article"] for a in report["articles"]] == [r["article"] for r in recordings]
+    for item_type in ItemType:
+        name = item_type.list_name
+        total = report["totals"][name]
+        for key in ("reference", "returned", "kept", "matched", "attributed", "dated_right"):
+            assert total[key] == sum(a["types"][name][key] for a in report["articles"]), (name, key)
+        assert f"| {name} | {total['reference']} | {total['returned']} |" in markdown
+    for article, recording in zip(report["articles"], recordings, strict=True):
+        answer = json.loads(
+            recording["exchanges"][-1]["response"]["json"]["choices"][0]["message"]["content"]
+        )
+        assert article["recorded_at"] == recording["recorded"]["started_at"]
+        assert article["usage"] == recording["summary"]["usage"]
+        for name, counts in article["types"].items():
+            assert counts["returned"] == len(answer[name]), (article["article"], name)
+            assert counts["kept"] == recording["summary"]["items"][name]
+            assert counts["matched"] <= min(counts["reference"], counts["kept"])
+    assert markdown in stdout
+
+
+async def test_a_matched_reference_is_attributed_to_the_right_speaker() -> None:
+    [gold] = [g for g in load_gold(GOLD) if g.article.startswith("001_")]
+    run = await run_recorded(make_settings(), gold, ARTICLES, RECORDED)
+    # The recorded model returns the "Putin does not intend…" block quote with Pistorius as speaker.
+    block = next(q for q in run.result.quotes if q.text.startswith("Putin does not intend"))
+    speaker = next(a for a in run.result.actors if a.id == block.speaker_id)
+    assert speaker.name == "Boris Pistorius"
+    quotes = run.counts[ItemType.QUOTE]
+    assert quotes.matched >= 1
+    assert quotes.attributed >= 1
+
+
+async def test_a_stale_recording_is_named_not_scored(tmp_path: Path) -> None:
+    [gold] = [g for g in load_gold(GOLD) if g.article.startswith("003_")]
+    recording = json.loads((RECORDED / "003_e66833ffe3436db9.json").read_text("utf-8"))
+    recording["exchanges"][0]["request"]["json"]["messages"][0]["content"] += " (an older prompt)"
+    (tmp_path / "003_e66833ffe3436db9.json").write_text(json.dumps(recording), "utf-8")
+    with pytest.raises(StaleRecording, match="re-record"):
+        await run_recorded(make_settings(), gold, ARTICLES, tmp_path)
+
+
+@pytest.mark.e2e
+def test_live_eval_runs_against_the_configured_endpoint(tmp_path: Path) -> None:
+    with running_fake_llm() as fake:
+        report, markdown, _ = run_eval(
+            tmp_path, FACTLINE_LLM_BASE_URL=fake.base_url, FACTLINE_LLM_MODEL="fake-model"
+        )
+    assert report["models"] == ["fake-model"]
+    assert fake.base_url in report["source"]
+    assert all(article["recorded_at"] is None for article in report["articles"])
+    # The fake copies every quoted passage of the article: some references are found.
+    assert report["totals"]["quotes"]["matched"] > 0
+    assert "`fake-model`" in markdown
