@@ -1,13 +1,15 @@
 """Where an article becomes the chat messages sent to the model, in one call or one call per type.
 
-Every call of an article shares one prefix: the system prompt (the same for every article), then
-the article with its numbered quote candidates. Only the last message, the task, differs, so a
-server with a prompt cache (llama.cpp) processes the article once for all the calls.
+Every call of an article shares one prefix: the system prompt and a worked example as a past turn
+(the same for every article), then the article with its numbered quote candidates. Only the last
+message, the task, differs, so a server with a prompt cache (llama.cpp) processes the article once
+for all the calls. A small model given the example inline copied its names; as a turn it does not.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Literal
 
 from factline.quote_candidates import QuoteCandidate, find_quote_candidates
@@ -46,15 +48,17 @@ def _shown(candidate: QuoteCandidate) -> str:
     return f"“{text}”{byline}"
 
 
-def article_message(request: ExtractionRequest, candidates: list[QuoteCandidate]) -> str:
+def article_message(
+    text: str, candidates: list[QuoteCandidate], *, title: str | None = None, published: date | None = None
+) -> str:
     """The article, its metadata and its numbered quote candidates: the shared part of every call."""
     header = []
-    if request.title:
-        header.append(f"Title: {request.title}")
-    if request.published_date:
-        header.append(f"Published: {request.published_date.isoformat()}")
+    if title:
+        header.append(f"Title: {title}")
+    if published:
+        header.append(f"Published: {published.isoformat()}")
     # Surrounding whitespace tells the model nothing; offsets come from grounding against the full text.
-    lines = [*header, "Article:", request.text.strip()]
+    lines = [*header, "Article:", text.strip()]
     if candidates:
         lines += ["", "Quote candidates:"]
         lines += [f"{n}. {_shown(candidate)}" for n, candidate in enumerate(candidates, start=1)]
@@ -72,13 +76,25 @@ def _task(types: list[ItemType], *, actors: bool) -> str:
     return "\n".join([f"Answer with JSON holding: {', '.join(lists)}.", *map(prompt.section, sections)])
 
 
+def _worked_example() -> list[dict[str, str]]:
+    prompt = extraction_prompt()
+    example = prompt.section("example article")
+    return [
+        {"role": "user", "content": article_message(example, find_quote_candidates(example))},
+        {"role": "user", "content": _task(list(ALL_ITEM_TYPES), actors=True)},
+        {"role": "assistant", "content": prompt.section("example answer")},
+    ]
+
+
 def plan_extraction_calls(
     request: ExtractionRequest, candidates: list[QuoteCandidate], plan: CallPlan
 ) -> list[ExtractionCall]:
     """One call for all requested types, or one per type (actors asked in the first)."""
+    article = article_message(request.text, candidates, title=request.title, published=request.published_date)
     shared = [
         {"role": "system", "content": extraction_prompt().system},
-        {"role": "user", "content": article_message(request, candidates)},
+        *_worked_example(),
+        {"role": "user", "content": article},
     ]
     types = sorted(request.types, key=ALL_ITEM_TYPES.index)
     groups = [types] if plan == "single" else [[item_type] for item_type in types]

@@ -83,6 +83,7 @@ async def record_article(
             "model": settings.llm_model,
             "model_sha256": model_sha256,
             "endpoint": str(settings.llm_base_url),
+            "extraction_calls": settings.call_plan,
             "started_at": started.isoformat(timespec="seconds"),
             "seconds": round((datetime.now(UTC) - started).total_seconds(), 1),
         },

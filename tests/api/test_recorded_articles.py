@@ -13,7 +13,8 @@ from pytest_httpx import HTTPXMock
 
 from api.app import create_app
 from factline.quote_candidates import find_quote_candidates
-from tests.conftest import ARTICLES, RECORDINGS, Recording, load_recording, make_settings
+from factline.settings import Settings
+from tests.conftest import ARTICLES, RECORDINGS, Recording, load_recording
 
 IDS = [path.stem for path in RECORDINGS]
 
@@ -22,6 +23,11 @@ IDS = [path.stem for path in RECORDINGS]
 def recording(request: pytest.FixtureRequest) -> Recording:
     path: Path = request.param
     return load_recording(path)
+
+
+@pytest.fixture
+def settings(recording: Recording) -> Settings:
+    return recording.settings()
 
 
 async def extract(
@@ -141,7 +147,7 @@ async def test_replays_are_deterministic(
 ) -> None:
     first = await extract(client, httpx_mock, recording)
     # A second app with its own database: the same app would answer from its extraction cache.
-    async with AsyncTestClient(app=create_app(make_settings())) as fresh_client:
+    async with AsyncTestClient(app=create_app(recording.settings())) as fresh_client:
         second = await extract(fresh_client, httpx_mock, recording)
     for result in (first, second):
         del result["id"], result["created_at"]

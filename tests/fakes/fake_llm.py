@@ -38,7 +38,9 @@ _NAME = re.compile(r"\b([A-Z][a-z]+(?: [A-Z][a-z]+)+)\b")
 
 
 def _article(messages: list[dict[str, Any]]) -> str:
-    user = next((m["content"] for m in messages if m["role"] == "user"), "")
+    """The user message before the task: the article (earlier ones are the worked example)."""
+    users = [m["content"] for m in messages if m["role"] == "user"]
+    user = users[-2] if len(users) > 1 else users[-1] if users else ""
     return str(user).split("Article:\n", 1)[-1].split("\n\nQuote candidates:\n", 1)[0]
 
 
