@@ -5,7 +5,7 @@ from __future__ import annotations
 from factline.prompting import extraction_prompt, plan_extraction_calls, quote_candidates_for
 from factline.recording import load_article_request
 from schemas import ALL_ITEM_TYPES, ExtractionRequest, facts_model_for
-from tests.conftest import ARTICLES
+from tests.conftest import ARTICLES, make_settings
 
 ARTICLE = load_article_request(ARTICLES / "004_8dd281839903a95c.txt")
 
@@ -57,3 +57,12 @@ def test_the_worked_example_is_a_past_turn_whose_answer_fits_the_schema() -> Non
     assert task["content"].startswith("Answer with JSON holding: actors, quotes, reported_quotes, events,")
     parsed = facts_model_for(ALL_ITEM_TYPES, candidates=3).model_validate_json(answer["content"])
     assert [q.kind for q in parsed.items("quotes")] == ["direct", "not_a_quote", "partial"]
+
+
+def test_the_embedded_model_gets_one_call_per_type_and_an_endpoint_one_call_unless_told() -> None:
+    settings = make_settings(local_model="qwen2.5-coder-1.5b-instruct-q4_k_m")
+    assert settings.call_plan == "single"
+    assert settings.for_local_server("http://127.0.0.1:1/v1").call_plan == "per_type"
+    told = make_settings(extraction_calls="single")
+    assert told.for_local_server("http://127.0.0.1:1/v1").call_plan == "single"
+    assert make_settings(extraction_calls="per_type").call_plan == "per_type"
