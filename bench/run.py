@@ -241,14 +241,15 @@ def measure_phases(iterations: int) -> dict[str, float]:
 
     from factline.extraction import Extractor, assemble_extraction
     from factline.llm import CallLog, LLMClient
-    from factline.prompting import build_extraction_messages
-    from schemas import ExtractionRequest, Usage, facts_model_for
+    from factline.prompting import plan_extraction_calls, quote_candidates_for
+    from schemas import ExtractionRequest, Usage
     from tests.fakes.fake_llm import completion
 
     payload = body(article_4k())
     request = ExtractionRequest.model_validate(json.loads(payload))
-    messages = build_extraction_messages(request)
-    model = facts_model_for(request.types)
+    candidates = quote_candidates_for(request)
+    [call] = plan_extraction_calls(request, candidates, "single")
+    messages, model = call.messages, call.response_model
     answer = completion(
         {"messages": messages, "response_format": {"json_schema": {"schema": model.model_json_schema()}}}
     )
@@ -280,12 +281,20 @@ def measure_phases(iterations: int) -> dict[str, float]:
         "request parsing (JSON + ExtractionRequest)": cpu_ms(
             lambda: ExtractionRequest.model_validate(json.loads(payload))
         ),
-        "prompt building": cpu_ms(lambda: build_extraction_messages(request)),
+        "prompt building": cpu_ms(
+            lambda: plan_extraction_calls(request, quote_candidates_for(request), "single")
+        ),
         "LLM client (openai + instructor, HTTP mocked)": asyncio.run(llm_calls()) - validation,
         "validation of the model's answer": validation,
         "grounding and assembly": cpu_ms(
             lambda: assemble_extraction(
-                request, facts, usage=usage, model="fake", prompt_version="v", fuzzy_threshold=90
+                request,
+                facts,
+                candidates=candidates,
+                usage=usage,
+                model="fake",
+                prompt_version="v",
+                fuzzy_threshold=90,
             )
         ),
         "serialisation of the result": cpu_ms(lambda: encode_json(result.model_dump(mode="json"))),

@@ -23,7 +23,8 @@ from factline.database import reading_sessions
 from factline.extraction import Extractor
 from factline.llm import LLMClient
 from factline.metrics import CACHE_LOOKUPS
-from factline.prompting import build_extraction_messages, extraction_prompt
+from factline.prompting import extraction_prompt, plan_extraction_calls, quote_candidates_for
+from factline.settings import Settings
 from factline.tables import CacheRow, utcnow
 from factline.upsert import insert_ignoring_duplicates
 from schemas import ArticleInfo, Extraction, ExtractionRequest, Usage, WarningCode
@@ -31,14 +32,17 @@ from schemas import ArticleInfo, Extraction, ExtractionRequest, Usage, WarningCo
 NO_USAGE = Usage(prompt_tokens=0, completion_tokens=0, total_tokens=0, llm_calls=0)
 
 
-def cache_key(request: ExtractionRequest, model: str, fuzzy_threshold: float) -> str:
+def cache_key(request: ExtractionRequest, model: str, settings: Settings) -> str:
+    calls = plan_extraction_calls(request, quote_candidates_for(request), settings.call_plan)
     determinants = {
-        "messages": build_extraction_messages(request),
+        "messages": [call.messages for call in calls],
         "types": [str(t) for t in request.types],
         "published": request.published_date.isoformat() if request.published_date else None,
         "model": model,
         "prompt_version": extraction_prompt().version,
-        "fuzzy_threshold": fuzzy_threshold,
+        "fuzzy_threshold": settings.fuzzy_match_threshold,
+        # A long article is answered in parts: how it is cut changes what is found.
+        "chunks": [settings.chunk_budget_tokens, settings.chunk_overlap_tokens],
     }
     return hashlib.sha256(json.dumps(determinants, sort_keys=True).encode("utf-8")).hexdigest()
 
@@ -144,7 +148,7 @@ class CachingExtractor:
         return Extraction.model_validate_json(found) if found is not None else None
 
     async def extract(self, request: ExtractionRequest) -> Extraction:
-        key = cache_key(request, self.extractor.llm.model, self.extractor.settings.fuzzy_match_threshold)
+        key = cache_key(request, self.extractor.llm.model, self.extractor.settings)
         lock = self._in_flight.setdefault(key, asyncio.Lock())
         async with lock:
             # A hit only reads: a write per hit would serialise every repeat on the database's write lock.

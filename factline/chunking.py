@@ -18,6 +18,7 @@ from factline.errors import LLMError, LLMNotConfigured, LLMRateLimited, LLMUnava
 from factline.llm import CallLog
 from factline.tokens import TokenCounter
 from schemas import ArticleFacts, ExtractionRequest, ExtractionWarning, WarningCode
+from schemas.llm_output import merge_answers
 
 # Each unit keeps the whitespace after it: units are contiguous and their counts add up to the part's.
 _PARAGRAPH = re.compile(r"[^\n]+\n*")
@@ -109,20 +110,24 @@ _WHOLE_ARTICLE_FAILURES = (LLMRateLimited, LLMNotConfigured, LLMUnavailable)
 
 
 async def answer_in_parts(
-    answer: Callable[[ExtractionRequest, CallLog], Awaitable[ArticleFacts]],
+    answer: Callable[[ExtractionRequest, int, CallLog], Awaitable[ArticleFacts]],
     request: ExtractionRequest,
     chunks: list[Chunk],
     log: CallLog,
 ) -> tuple[ArticleFacts, list[ExtractionWarning]]:
     """The model's answers for each part, concurrently, as one answer; a part that fails is a warning.
 
-    The answers are concatenated: grounding against the whole article then gives offsets in it,
-    unifies actors by name, and drops an item found again in an overlap as a duplicate.
+    `answer` gets each part and where it begins in the article. The answers are concatenated:
+    grounding against the whole article then gives offsets in it, unifies actors by name, and drops
+    an item found again in an overlap as a duplicate.
     """
     if len(chunks) == 1:
-        return await answer(request, log), []
+        return await answer(request, 0, log), []
     outcomes = await asyncio.gather(
-        *(answer(request.model_copy(update={"text": request.text[c.start : c.end]}), log) for c in chunks),
+        *(
+            answer(request.model_copy(update={"text": request.text[c.start : c.end]}), c.start, log)
+            for c in chunks
+        ),
         return_exceptions=True,
     )
     answers, lost, errors = [], [], []
@@ -142,8 +147,4 @@ async def answer_in_parts(
             answers.append(outcome)
     if not answers:
         raise errors[0].with_usage(log.usage())
-    merged = {
-        name: [item for part in answers for item in getattr(part, name)]
-        for name in type(answers[0]).model_fields
-    }
-    return type(answers[0]).model_validate(merged), lost
+    return merge_answers(answers), lost

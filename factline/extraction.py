@@ -1,4 +1,4 @@
-"""From an article to its grounded facts: prompt, one LLM call, then grounding and assembly.
+"""From an article to its grounded facts: quote candidates, prompt, LLM calls, grounding and assembly.
 
 The model's answer is a proposal, not a result: every excerpt is searched for in the article,
 names are resolved to grounded actors, dates are computed from the text, and whatever cannot be
@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
@@ -18,10 +18,11 @@ from factline.actors import ActorDirectory
 from factline.chunking import answer_in_parts, plan_chunks
 from factline.dates import normalise_event_date
 from factline.errors import ArticleTooLarge
-from factline.grounding import ArticleIndex, Claims, strip_quote_marks
+from factline.grounding import ArticleIndex, Claims, Located, strip_quote_marks
 from factline.llm import CallLog, LLMClient
 from factline.page_chrome import PageChrome
-from factline.prompting import build_extraction_messages, extraction_prompt
+from factline.prompting import extraction_prompt, plan_extraction_calls, quote_candidates_for
+from factline.quote_candidates import QuoteCandidate
 from factline.settings import Settings
 from factline.tokens import token_counter
 from schemas import (
@@ -33,6 +34,7 @@ from schemas import (
     ExtractionRequest,
     ExtractionWarning,
     ItemType,
+    MatchKind,
     Position,
     Proposal,
     ProposalStatus,
@@ -42,8 +44,8 @@ from schemas import (
     Stance,
     Usage,
     WarningCode,
-    facts_model_for,
 )
+from schemas.llm_output import REPORTED_QUOTES, merge_answers
 
 ItemT = TypeVar("ItemT", Quote, Event, Position, Proposal)
 
@@ -90,44 +92,91 @@ class FactAssembler:
         return list(dict.fromkeys(actor_id for actor_id in resolved if actor_id is not None))
 
     def add_actors(self, facts: ArticleFacts) -> None:
-        self.actors.add(facts.actors)
-        for i, actor in enumerate(facts.actors):
+        self.actors.add(facts.items("actors"))
+        for i, actor in enumerate(facts.items("actors")):
             if self.actors.resolve(actor.name) is None:
                 self.warn(
                     WarningCode.UNGROUNDED, f"actors[{i}]", f"“{actor.name}” is not named in the article"
                 )
 
-    def grounded(self, facts: ArticleFacts, item_type: ItemType) -> Iterator[tuple[str, Any, Span]]:
-        """The model's items of one type that ground on a span no earlier item of the type holds.
+    def grounded(
+        self, facts: ArticleFacts, list_name: str, claims: Claims | None = None
+    ) -> Iterator[tuple[str, Any, Span]]:
+        """The model's items of one list that ground on a span no earlier item of the list holds.
 
-        Yields `(label, model item, span)`; the label (`quotes[3]`) names the item in warnings.
+        Yields `(label, model item, span)`; the label (`events[3]`) names the item in warnings.
         """
-        claims = Claims()
-        for i, model_item in enumerate(facts.items(item_type)):
-            label = f"{item_type.list_name}[{i}]"
+        claims = claims or Claims()
+        for i, model_item in enumerate(facts.items(list_name)):
+            label = f"{list_name}[{i}]"
             excerpt = (
-                strip_quote_marks(model_item.text) if item_type is ItemType.QUOTE else model_item.excerpt
+                strip_quote_marks(model_item.text) if list_name == REPORTED_QUOTES else model_item.excerpt
             )
             if span := self.ground(excerpt, label, claims):
                 yield label, model_item, span
 
-    def quotes(self, facts: ArticleFacts) -> list[Quote]:
-        return [
+    def quotes(self, facts: ArticleFacts, candidates: Sequence[QuoteCandidate]) -> list[Quote]:
+        """The candidates the model read as quotes (their offsets are known), then the reported quotes."""
+        claims = Claims()
+        quotes = [
+            self._candidate_quote(label, attribution, candidate, claims)
+            for label, attribution, candidate in self._read_candidates(facts, candidates)
+            if attribution.kind != "not_a_quote"
+        ]
+        quotes += [
             Quote(
                 id=label,
                 text=span.text,
                 speaker_id=self.actor(quote.speaker, label, span),
                 kind=QuoteKind(quote.kind),
                 verb=quote.verb,
-                topic=quote.topic,
+                topic=None,
                 evidence=[span],
             )
-            for label, quote, span in self.grounded(facts, ItemType.QUOTE)
+            for label, quote, span in self.grounded(facts, REPORTED_QUOTES, claims)
         ]
+        return quotes
+
+    def _read_candidates(
+        self, facts: ArticleFacts, candidates: Sequence[QuoteCandidate]
+    ) -> Iterator[tuple[str, Any, QuoteCandidate]]:
+        """Each candidate with the model's reading of it; a number read twice or out of range is dropped."""
+        read: set[int] = set()
+        for i, attribution in enumerate(facts.items("quotes")):
+            label = f"quotes[{i}]"
+            if not 1 <= attribution.n <= len(candidates):
+                self.warn(WarningCode.UNGROUNDED, label, f"there is no quote candidate {attribution.n}")
+            elif attribution.n in read:
+                self.warn(WarningCode.DUPLICATE, label, f"repeats quote candidate {attribution.n}")
+            else:
+                read.add(attribution.n)
+                yield label, attribution, candidates[attribution.n - 1]
+        for n, candidate in enumerate(candidates, start=1):
+            if n not in read:
+                self.warn(
+                    WarningCode.UNREAD, f"candidates[{n}]", f"the model did not read “{candidate.text[:200]}”"
+                )
+
+    def _candidate_quote(
+        self, label: str, attribution: Any, candidate: QuoteCandidate, claims: Claims
+    ) -> Quote:
+        located = Located(candidate.start, candidate.end, MatchKind.EXACT, 100.0)
+        claims.claim(located)
+        span = self.index.span(located)
+        speaker = self.actor(attribution.speaker, label, span) or self.actor(candidate.attributed_to, label)
+        return Quote(
+            id=label,
+            text=candidate.text,
+            speaker_id=speaker,
+            kind=QuoteKind(attribution.kind),
+            verb=None,
+            topic=None,
+            evidence=[span],
+        )
 
     def events(self, facts: ArticleFacts) -> list[Event]:
         events = []
-        for label, event, span in self.grounded(facts, ItemType.EVENT):
+        for label, event, span in self.grounded(facts, ItemType.EVENT.list_name):
             date_text = self._date_text(event.date_text, label, span)
             when = normalise_event_date(date_text, self.published)
             if date_text and when.precision is DatePrecision.UNKNOWN:
@@ -157,7 +206,7 @@ class FactAssembler:
                 summary=position.summary,
                 evidence=[span],
             )
-            for label, position, span in self.grounded(facts, ItemType.POSITION)
+            for label, position, span in self.grounded(facts, ItemType.POSITION.list_name)
         ]
 
     def proposals(self, facts: ArticleFacts) -> list[Proposal]:
@@ -171,7 +220,7 @@ class FactAssembler:
                 status=ProposalStatus(proposal.status),
                 evidence=[span],
             )
-            for label, proposal, span in self.grounded(facts, ItemType.PROPOSAL)
+            for label, proposal, span in self.grounded(facts, ItemType.PROPOSAL.list_name)
         ]
 
     def outside_chrome(self, items: list[ItemT]) -> list[ItemT]:
@@ -219,6 +268,7 @@ def assemble_extraction(
     request: ExtractionRequest,
     facts: ArticleFacts,
     *,
+    candidates: Sequence[QuoteCandidate] = (),
     usage: Usage,
     model: str,
     prompt_version: str,
@@ -227,7 +277,7 @@ def assemble_extraction(
     """Ground the model's answer in the article and build the public result."""
     assembler = FactAssembler(request.text, request.published_date, fuzzy_threshold)
     assembler.add_actors(facts)
-    quotes = in_text_order(assembler.outside_chrome(assembler.quotes(facts)), "quote")
+    quotes = in_text_order(assembler.outside_chrome(assembler.quotes(facts, candidates)), "quote")
     events = in_text_order(assembler.outside_chrome(assembler.events(facts)), "event")
     positions = in_text_order(assembler.outside_chrome(assembler.positions(facts)), "position")
     proposals = in_text_order(assembler.outside_chrome(assembler.proposals(facts)), "proposal")
@@ -260,23 +310,38 @@ class Extractor:
         self.settings = settings
         self.tokens = token_counter(settings)
 
-    async def answer(self, request: ExtractionRequest, log: CallLog) -> ArticleFacts:
-        """The model's answer for an article, or for one part of a long one."""
-        return await self.llm.complete(
-            build_extraction_messages(request), facts_model_for(request.types), log
-        )
+    async def answer(
+        self, part: ExtractionRequest, log: CallLog
+    ) -> tuple[ArticleFacts, list[QuoteCandidate]]:
+        """The model's answers for an article, or for one part of a long one, as one answer; with the
+        quote candidates it was asked to read."""
+        candidates = quote_candidates_for(part)
+        # In order, not concurrently: each call after the first finds the article in the server's cache.
+        answers = [
+            await self.llm.complete(call.messages, call.response_model, log)
+            for call in plan_extraction_calls(part, candidates, self.settings.call_plan)
+        ]
+        return (answers[0] if len(answers) == 1 else merge_answers(answers)), candidates
 
     async def extract(self, request: ExtractionRequest) -> Extraction:
         if len(request.text) > self.settings.max_article_chars:
             raise ArticleTooLarge(len(request.text), self.settings.max_article_chars)
         log = CallLog()
+        candidates = quote_candidates_for(request)
+        numbers = {candidate.start: n for n, candidate in enumerate(candidates, start=1)}
+
+        async def answer_part(part: ExtractionRequest, start: int, log: CallLog) -> ArticleFacts:
+            facts, part_candidates = await self.answer(part, log)
+            return renumber_candidates(facts, part_candidates, start, numbers)
+
         chunks = await plan_chunks(
             request.text, self.settings.chunk_budget_tokens, self.settings.chunk_overlap_tokens, self.tokens
         )
-        facts, lost = await answer_in_parts(self.answer, request, chunks, log)
+        facts, lost = await answer_in_parts(answer_part, request, chunks, log)
         extraction = assemble_extraction(
             request,
             facts,
+            candidates=candidates,
             usage=log.usage(),
             model=self.llm.model,
             prompt_version=extraction_prompt().version,
@@ -285,3 +350,24 @@ class Extractor:
         return (
             extraction.model_copy(update={"warnings": [*lost, *extraction.warnings]}) if lost else extraction
         )
+
+
+def renumber_candidates(
+    facts: ArticleFacts, part_candidates: list[QuoteCandidate], start: int, numbers: dict[int, int]
+) -> ArticleFacts:
+    """A part's quote answers with the whole article's candidate numbers (`numbers`: where each
+    article candidate begins → its number); the part begins at `start`.
+
+    A part numbers its own candidates from 1. One cut by the part's edge is none of the article's and
+    is left out: the neighbouring part, which overlaps, holds it whole. Numbers the part never had
+    stay out of range, for assembly to report.
+    """
+    if "quotes" not in type(facts).model_fields:
+        return facts
+    quotes = []
+    for quote in facts.items("quotes"):
+        if not 1 <= quote.n <= len(part_candidates):
+            quotes.append(quote.model_copy(update={"n": 0}))
+        elif (number := numbers.get(start + part_candidates[quote.n - 1].start)) is not None:
+            quotes.append(quote.model_copy(update={"n": number}))
+    return facts.model_copy(update={"quotes": quotes})

@@ -1,30 +1,107 @@
-"""Where an article becomes the chat messages sent to the model."""
+"""Where an article becomes the chat messages sent to the model, in one call or one call per type.
+
+Every call of an article shares one prefix: the system prompt and a worked example as a past turn
+(the same for every article), then the article with its numbered quote candidates. Only the last
+message, the task, differs, so a server with a prompt cache (llama.cpp) processes the article once
+for all the calls. A small model given the example inline copied its names; as a turn it does not.
+"""
 
 from __future__ import annotations
 
-from prompts import PromptTemplate, load_prompt
-from schemas import ExtractionRequest, ItemType
+from dataclasses import dataclass
+from datetime import date
+from typing import Literal
 
-EXTRACTION_PROMPT = "extraction-v1"
+from factline.quote_candidates import QuoteCandidate, find_quote_candidates
+from prompts import PromptTemplate, load_prompt
+from schemas import ALL_ITEM_TYPES, ArticleFacts, ExtractionRequest, ItemType, facts_model_for
+
+EXTRACTION_PROMPT = "extraction-v2"
+# A long candidate is shown by its ends: the model reads it whole in the article just above.
+_SHOWN_HEAD, _SHOWN_TAIL = 70, 30
+
+CallPlan = Literal["single", "per_type"]
+
+
+@dataclass(frozen=True)
+class ExtractionCall:
+    """One request to the model: its messages and the answer's schema."""
+
+    messages: list[dict[str, str]]
+    response_model: type[ArticleFacts]
 
 
 def extraction_prompt() -> PromptTemplate:
     return load_prompt(EXTRACTION_PROMPT)
 
 
-def build_extraction_messages(request: ExtractionRequest) -> list[dict[str, str]]:
-    """The system prompt is a fixed prefix for every article, so servers can reuse its cached state."""
+def quote_candidates_for(request: ExtractionRequest) -> list[QuoteCandidate]:
+    """The article's quote candidates when quotes are asked for; none otherwise."""
+    return find_quote_candidates(request.text) if ItemType.QUOTE in request.types else []
+
+
+def _shown(candidate: QuoteCandidate) -> str:
+    text = " ".join(candidate.text.split())
+    if len(text) > _SHOWN_HEAD + _SHOWN_TAIL + 5:
+        text = f"{text[:_SHOWN_HEAD].rstrip()} … {text[-_SHOWN_TAIL:].lstrip()}"
+    byline = f" – {candidate.attributed_to}" if candidate.attributed_to else ""
+    return f"“{text}”{byline}"
+
+
+def article_message(
+    text: str, candidates: list[QuoteCandidate], *, title: str | None = None, published: date | None = None
+) -> str:
+    """The article, its metadata and its numbered quote candidates: the shared part of every call."""
     header = []
-    if request.title:
-        header.append(f"Title: {request.title}")
-    if request.published_date:
-        header.append(f"Published: {request.published_date.isoformat()}")
-    if len(request.types) < len(ItemType):
-        wanted = ", ".join(["actors", *(t.list_name for t in request.types)])
-        header.append(f"Extract only: {wanted}.")
+    if title:
+        header.append(f"Title: {title}")
+    if published:
+        header.append(f"Published: {published.isoformat()}")
     # Surrounding whitespace tells the model nothing; offsets come from grounding against the full text.
-    user = "\n".join([*header, "Article:", request.text.strip()])
+    lines = [*header, "Article:", text.strip()]
+    if candidates:
+        lines += ["", "Quote candidates:"]
+        lines += [f"{n}. {_shown(candidate)}" for n, candidate in enumerate(candidates, start=1)]
+    return "\n".join(lines)
+
+
+def _task(types: list[ItemType], *, actors: bool) -> str:
+    prompt = extraction_prompt()
+    lists = (["actors"] if actors else []) + [
+        name
+        for item_type in types
+        for name in (["quotes", "reported_quotes"] if item_type is ItemType.QUOTE else [item_type.list_name])
+    ]
+    sections = (["actors"] if actors else []) + [item_type.value for item_type in types]
+    return "\n".join([f"Answer with JSON holding: {', '.join(lists)}.", *map(prompt.section, sections)])
+
+
+def _worked_example() -> list[dict[str, str]]:
+    prompt = extraction_prompt()
+    example = prompt.section("example article")
     return [
-        {"role": "system", "content": extraction_prompt().text},
-        {"role": "user", "content": user},
+        {"role": "user", "content": article_message(example, find_quote_candidates(example))},
+        {"role": "user", "content": _task(list(ALL_ITEM_TYPES), actors=True)},
+        {"role": "assistant", "content": prompt.section("example answer")},
+    ]
+
+
+def plan_extraction_calls(
+    request: ExtractionRequest, candidates: list[QuoteCandidate], plan: CallPlan
+) -> list[ExtractionCall]:
+    """One call for all requested types, or one per type (actors asked in the first)."""
+    article = article_message(request.text, candidates, title=request.title, published=request.published_date)
+    shared = [
+        {"role": "system", "content": extraction_prompt().system},
+        *_worked_example(),
+        {"role": "user", "content": article},
+    ]
+    types = sorted(request.types, key=ALL_ITEM_TYPES.index)
+    groups = [types] if plan == "single" else [[item_type] for item_type in types]
+    return [
+        ExtractionCall(
+            messages=[*shared, {"role": "user", "content": _task(types, actors=first)}],
+            response_model=facts_model_for(types, candidates=len(candidates), actors=first),
+        )
+        for first, types in ((n == 0, group) for n, group in enumerate(groups))
     ]

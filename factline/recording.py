@@ -16,9 +16,11 @@ import httpx
 from factline.extraction import Extractor
 from factline.llm import LLMClient
 from factline.settings import Settings
-from schemas import ExtractionRequest
+from schemas import ExtractionRequest, WarningCode
 
 ARTICLE_INDEX = "articles.json"
+_DROPPED = {WarningCode.UNGROUNDED, WarningCode.DUPLICATE}
+_TIMINGS = ("cache_n", "prompt_n", "prompt_ms", "predicted_n", "predicted_ms")
 
 
 class ExchangeRecorder:
@@ -53,6 +55,14 @@ def load_article_request(article: Path) -> ExtractionRequest:
     return ExtractionRequest(text=article.read_text("utf-8"), id=article.name, **fields)
 
 
+def server_timings(exchanges: list[dict[str, Any]]) -> dict[str, float] | None:
+    """llama.cpp's own `timings` summed over the calls: the server's time, apart from any queueing."""
+    timings = [t for e in exchanges if (t := e["response"]["json"].get("timings"))]
+    if not timings:
+        return None
+    return {key: round(sum(t.get(key, 0) for t in timings), 1) for key in _TIMINGS}
+
+
 async def record_article(
     settings: Settings, request: ExtractionRequest, model_sha256: str | None
 ) -> dict[str, Any]:
@@ -73,6 +83,7 @@ async def record_article(
             "model": settings.llm_model,
             "model_sha256": model_sha256,
             "endpoint": str(settings.llm_base_url),
+            "extraction_calls": settings.call_plan,
             "started_at": started.isoformat(timespec="seconds"),
             "seconds": round((datetime.now(UTC) - started).total_seconds(), 1),
         },
@@ -85,7 +96,9 @@ async def record_article(
                 for kind in ("actors", "quotes", "events", "positions", "proposals")
             },
             "warnings": len(result.warnings),
+            "dropped": sum(w.code in _DROPPED for w in result.warnings),
             "usage": result.usage.model_dump(),
+            "server_timings": server_timings(recorder.exchanges),
         },
         "exchanges": recorder.exchanges,
     }

@@ -71,6 +71,16 @@ class Settings(BaseSettings):
     ] = 1
     llm_max_concurrency: Annotated[int, Field(ge=1, description="LLM calls in flight at once.")] = 4
 
+    extraction_calls: Annotated[
+        Literal["auto", "single", "per_type"],
+        Field(
+            description="How an article is put to the model: one call for all types (`single`, best with a "
+            "strong model), or one smaller call per type (`per_type`, better with a small one; the server's "
+            "prompt cache keeps the article between them). `auto`: per_type with the embedded model, "
+            "single with a configured endpoint.",
+        ),
+    ] = "auto"
+
     max_article_chars: Annotated[
         int, Field(ge=1, description="Longest article accepted, in characters; longer ones get 413.")
     ] = 100_000
@@ -235,8 +245,13 @@ class Settings(BaseSettings):
                 "llm_model": self.local_model,
                 "llm_timeout_seconds": self.local_timeout_seconds,
                 "chunk_tokenizer": "llama_server" if self.chunk_tokenizer == "auto" else self.chunk_tokenizer,
+                "extraction_calls": "per_type" if self.extraction_calls == "auto" else self.extraction_calls,
             }
         )
+
+    @property
+    def call_plan(self) -> Literal["single", "per_type"]:
+        return "single" if self.extraction_calls == "auto" else self.extraction_calls
 
     @property
     def max_body_bytes(self) -> int:

@@ -19,6 +19,19 @@ class PromptTemplate:
         digest = hashlib.sha256(self.text.encode()).hexdigest()[:8]
         return f"{self.name}+{digest}"
 
+    @property
+    def system(self) -> str:
+        """The text before the first `## ` section: the same for every call, so servers cache it."""
+        return self.text.split("\n## ", 1)[0].strip()
+
+    def section(self, title: str) -> str:
+        """The body of the `## title` section."""
+        for part in self.text.split("\n## ")[1:]:
+            heading, _, body = part.partition("\n")
+            if heading.strip() == title:
+                return body.strip()
+        raise KeyError(f"{self.name} has no section {title!r}")
+
 
 @cache
 def load_prompt(name: str) -> PromptTemplate:

@@ -230,6 +230,7 @@ class WarningCode(StrEnum):
     UNRESOLVED_DATE = "unresolved_date"
     PAGE_CHROME = "page_chrome"
     CHUNK_FAILED = "chunk_failed"
+    UNREAD = "unread"
 
 
 class ExtractionWarning(Contract):
@@ -243,7 +244,8 @@ class ExtractionWarning(Contract):
             "reference was removed; unresolved_date: date_text kept, date left null; page_chrome: "
             "dropped, it stands in the page around the article (a teaser of another story, a credit, "
             "an appeal); chunk_failed: a part of a long article could not be extracted, its items "
-            "are missing (`item` names the part as `chunks[<index>]`).",
+            "are missing (`item` names the part as `chunks[<index>]`); unread: a passage in quotation "
+            "marks the model gave no reading of, left out.",
             examples=["ungrounded"],
         ),
     ]

@@ -23,7 +23,8 @@ QUOTE_MAX_CHARS = 1000
 SHORT_TEXT_MAX_CHARS = 120
 _NULL_WORDS = frozenset({"null", "None", "none", "N/A", "n/a", ""})
 # Generous for a news article; they bound a small model that starts repeating itself.
-MAX_ITEMS = {"actors": 15, "quotes": 15, "events": 12, "positions": 10, "proposals": 8}
+MAX_ITEMS = {"actors": 8, "reported_quotes": 4, "events": 5, "positions": 3, "proposals": 3}
+REPORTED_QUOTES = "reported_quotes"
 
 
 def advised(**limits: int) -> Any:
@@ -44,7 +45,7 @@ ShortText = Annotated[str, advised(maxLength=SHORT_TEXT_MAX_CHARS)]
 ActorName = Annotated[
     str, Field(description="Name of an actor from `actors`."), advised(maxLength=SHORT_TEXT_MAX_CHARS)
 ]
-NameList = Annotated[list[ActorName], advised(maxItems=6)]
+NameList = Annotated[list[ActorName], advised(maxItems=4)]
 
 
 class _ModelOutput(BaseModel):
@@ -67,26 +68,35 @@ class _ModelOutput(BaseModel):
 class ModelActor(_ModelOutput):
     name: Annotated[ShortText, Field(description="Fullest name used in the article.")]
     kind: Literal["person", "organization", "country", "group", "other"]
-    roles: Annotated[list[ShortText], Field(description="Titles and roles, as written."), advised(maxItems=3)]
+    roles: Annotated[list[ShortText], Field(description="Titles and roles, as written."), advised(maxItems=2)]
     mentions: Annotated[
         list[ShortText],
         Field(
             description="Other ways the article refers to it, as written (surname, title, 'the minister')."
         ),
-        advised(maxItems=5),
+        advised(maxItems=3),
     ]
+
+
+class ModelQuoteAttribution(_ModelOutput):
+    """The model's reading of one numbered quote candidate the service found between quotation marks."""
+
+    n: Annotated[int, Field(description="The candidate's number.")]
+    kind: Literal["direct", "partial", "not_a_quote"]
+    speaker: Annotated[ActorName | None, Field(description="Who said it; null if the article does not say.")]
 
 
 class ModelQuote(_ModelOutput):
+    """A quote without quotation marks (reported speech, unmarked words), copied from the article."""
+
     text: Annotated[
         str,
-        Field(description="The quoted words copied exactly, without quotation marks."),
-        advised(maxLength=QUOTE_MAX_CHARS),
+        Field(description="The reported words copied exactly."),
+        advised(maxLength=EXCERPT_MAX_CHARS),
     ]
     speaker: Annotated[ActorName | None, Field(description="Who said it; null if the article does not say.")]
-    kind: Literal["direct", "partial", "indirect"]
+    kind: Literal["indirect", "direct"]
     verb: Annotated[ShortText | None, Field(description="Reporting verb as written.")]
-    topic: ShortText | None
 
 
 class ModelEvent(_ModelOutput):
@@ -134,7 +144,6 @@ def _structure_only(schema: Any, *, field_names: bool = False) -> Any:
 
 
 _ITEM_MODELS: dict[ItemType, type[_ModelOutput]] = {
-    ItemType.QUOTE: ModelQuote,
     ItemType.EVENT: ModelEvent,
     ItemType.POSITION: ModelPosition,
     ItemType.PROPOSAL: ModelProposal,
@@ -142,9 +151,10 @@ _ITEM_MODELS: dict[ItemType, type[_ModelOutput]] = {
 
 
 class ArticleFacts(_ModelOutput):
-    """The model's answer. Subclasses carry only the lists that were asked for."""
+    """The model's answer, or several answers merged. Subclasses carry only the lists that were asked for.
 
-    actors: Annotated[list[ModelActor], advised(maxItems=MAX_ITEMS["actors"])]
+    `quotes` reads the numbered quote candidates; `reported_quotes` are quotes without marks.
+    """
 
     @classmethod
     def model_json_schema(cls, *args: Any, **kwargs: Any) -> dict[str, Any]:
@@ -154,24 +164,42 @@ class ArticleFacts(_ModelOutput):
             _SCHEMAS[key] = json.dumps(_structure_only(super().model_json_schema(*args, **kwargs)))
         return dict(json.loads(_SCHEMAS[key]))
 
-    def items(self, item_type: ItemType) -> list[Any]:
-        """The model's list for one type, empty when the type was not requested."""
-        return list(getattr(self, item_type.list_name, []))
+    def items(self, list_name: str) -> list[Any]:
+        """One of the answer's lists, empty when it was not asked for."""
+        return list(getattr(self, list_name, []))
+
+
+def _list_of(model: type[_ModelOutput], **limits: int) -> Any:
+    return (Annotated[list[model], advised(**limits)], ...)  # type: ignore[valid-type]
 
 
 @cache
-def _facts_model(types: frozenset[ItemType]) -> type[ArticleFacts]:
-    fields: dict[str, Any] = {
-        item_type.list_name: (
-            Annotated[list[item_model], advised(maxItems=MAX_ITEMS[item_type.list_name])],  # type: ignore[valid-type]
-            ...,
-        )
-        for item_type, item_model in _ITEM_MODELS.items()
-        if item_type in types
-    }
+def _facts_model(types: frozenset[ItemType], candidates: int, actors: bool) -> type[ArticleFacts]:
+    fields: dict[str, Any] = {}
+    if actors:
+        fields["actors"] = _list_of(ModelActor, maxItems=MAX_ITEMS["actors"])
+    if ItemType.QUOTE in types:
+        if candidates:
+            fields["quotes"] = _list_of(ModelQuoteAttribution, minItems=candidates, maxItems=candidates)
+        fields[REPORTED_QUOTES] = _list_of(ModelQuote, maxItems=MAX_ITEMS[REPORTED_QUOTES])
+    for item_type, item_model in _ITEM_MODELS.items():
+        if item_type in types:
+            fields[item_type.list_name] = _list_of(item_model, maxItems=MAX_ITEMS[item_type.list_name])
     return create_model("ArticleFacts", __base__=ArticleFacts, **fields)
 
 
-def facts_model_for(types: Iterable[ItemType]) -> type[ArticleFacts]:
-    """The response model for these types: no part of the schema is sent that the model won't fill."""
-    return _facts_model(frozenset(types))
+def facts_model_for(
+    types: Iterable[ItemType], *, candidates: int = 0, actors: bool = True
+) -> type[ArticleFacts]:
+    """The response model for these types and this many quote candidates: nothing the model won't fill."""
+    return _facts_model(frozenset(types), candidates, actors)
+
+
+def merge_answers(answers: Iterable[ArticleFacts]) -> ArticleFacts:
+    """Several calls' answers as one: lists concatenated in call order."""
+    merged: dict[str, list[Any]] = {}
+    for answer in answers:
+        for name in type(answer).model_fields:
+            merged.setdefault(name, []).extend(answer.items(name))
+    fields: dict[str, Any] = dict.fromkeys(merged, (list[Any], ...))
+    return create_model("ArticleFacts", __base__=ArticleFacts, **fields).model_validate(merged)

@@ -16,7 +16,10 @@ from pytest_httpx import HTTPXMock
 
 from tests.conftest import COMPLETIONS_URL
 
-EMPTY_FACTS = {"actors": [], "quotes": [], "events": [], "positions": [], "proposals": []}
+# No quote candidate read: an article with quotation marks gets `unread` warnings, which batches pass on.
+EMPTY_FACTS = {
+    "actors": [], "quotes": [], "reported_quotes": [], "events": [], "positions": [], "proposals": []
+}  # fmt: skip
 
 
 def article_text(n: int) -> str:
@@ -31,9 +34,7 @@ def facts_for(text: str) -> dict[str, Any]:
     return {
         **EMPTY_FACTS,
         "actors": [{"name": "Anna Weber", "kind": "person", "roles": ["Minister"], "mentions": []}],
-        "quotes": [
-            {"text": quoted, "speaker": "Anna Weber", "kind": "indirect", "verb": "said", "topic": "plan"}
-        ],
+        "reported_quotes": [{"text": quoted, "speaker": "Anna Weber", "kind": "indirect", "verb": "said"}],
     }
 
 
@@ -56,8 +57,8 @@ def completion(facts: dict[str, Any]) -> dict[str, Any]:
 
 
 def answer_from_article(request: httpx.Request) -> dict[str, Any]:
-    user = json.loads(request.content)["messages"][-1]["content"]
-    return completion(facts_for(user.split("Article:\n", 1)[1]))
+    article = json.loads(request.content)["messages"][-2]["content"]  # the last one is the task
+    return completion(facts_for(article.split("Article:\n", 1)[1]))
 
 
 def llm_answers_every_article(httpx_mock: HTTPXMock) -> None:

@@ -102,6 +102,10 @@ class Recording:
             return ExtractionRequest(text=self.article_text, **self.data["request"])
         return load_article_request(ARTICLES / self.data["article"])
 
+    def settings(self) -> Settings:
+        """Test settings that make the calls this fixture was recorded with (one, or one per type)."""
+        return make_settings(extraction_calls=self.data.get("recorded", {}).get("extraction_calls", "single"))
+
     def request_json(self) -> dict[str, Any]:
         """The body to POST for this fixture's article."""
         return self.extraction_request().model_dump(mode="json", exclude_none=True)

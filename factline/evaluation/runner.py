@@ -59,6 +59,7 @@ async def run_recorded(settings: Settings, gold: GoldArticle, articles: Path, re
             "llm_base_url": REPLAY_BASE_URL,
             "llm_model": transport.recorded["model"],
             "llm_max_retries": 0,
+            "extraction_calls": transport.recorded.get("extraction_calls", "single"),
         }
     )
     recorded_at = transport.recorded.get("started_at")

@@ -81,9 +81,10 @@ def score_type(gold: GoldArticle, index: ArticleIndex, result: Extraction, item_
     matched = match_items(references, [item.evidence for item in items])
     actors: dict[str, Actor] = {actor.id: actor for actor in result.actors}
     counts = Counts(reference=len(references), kept=len(items), returned=len(items), matched=len(matched))
-    prefix = f"{item_type.list_name}["
+    # Quotes come as readings of quote candidates (`quotes[n]`) and as reported quotes.
+    prefixes = (f"{item_type.list_name}[", *(["reported_quotes["] if item_type is ItemType.QUOTE else []))
     for warning in result.warnings:
-        if warning.item.startswith(prefix) and warning.code in _DROPPED:
+        if warning.item.startswith(prefixes) and warning.code in _DROPPED:
             counts.returned += 1
             counts.ungrounded += warning.code is WarningCode.UNGROUNDED
     owners = gold.attributed(item_type)

@@ -153,8 +153,10 @@ async def test_multipart_upload_and_types_from_the_query(
     assert by_id["meta/own-types.json"]["extraction"]["article"]["title"] == "T"
     assert by_id["notes.md"]["extraction"]["types"] == ["quote", "position"]
     sent = [json.loads(r.content)["messages"][-1]["content"] for r in httpx_mock.get_requests()]
-    assert sum("Extract only: actors, events." in message for message in sent) == 1
-    assert sum("Extract only: actors, quotes, positions." in message for message in sent) == 3
+    assert sum("JSON holding: actors, events." in message for message in sent) == 1
+    assert (
+        sum("JSON holding: actors, quotes, reported_quotes, positions." in message for message in sent) == 3
+    )
 
 
 async def test_results_resume_after_a_cursor(

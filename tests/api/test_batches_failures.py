@@ -176,7 +176,7 @@ async def test_llm_failures_become_item_problems_and_retry_requeues_them(
     failing = {"on": True}
 
     def answer(request: httpx.Request) -> httpx.Response:
-        if failing["on"] and "plan number 1 " in json.loads(request.content)["messages"][-1]["content"]:
+        if failing["on"] and "plan number 1 " in json.loads(request.content)["messages"][-2]["content"]:
             return httpx.Response(500, json={"error": {"message": "boom"}})
         return httpx.Response(200, json=answer_from_article(request))
 

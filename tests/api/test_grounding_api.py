@@ -52,13 +52,32 @@ async def test_a_quote_repeated_in_the_text_is_two_quotes_at_two_places(
     assert all(q["text"] == q["evidence"][0]["text"] for q in result["quotes"])
 
 
-async def test_straight_quotes_from_the_model_ground_on_curly_quotes_in_the_text(
+async def test_quote_candidates_keep_their_offsets_and_take_the_models_reading(
     client: AsyncTestClient[Litestar], httpx_mock: HTTPXMock
 ) -> None:
     result = await extract(client, httpx_mock)
     [step] = [q for q in result["quotes"] if "step forward" in q["text"]]
     assert step["text"] == "a step forward"
     assert step["kind"] == "partial"
+    assert step["evidence"][0] | {"start": 0} == {
+        "start": 0,
+        "end": TEXT.index("a step forward") + len("a step forward"),
+        "text": "a step forward",
+        "match": "exact",
+        "score": 100.0,
+    }
+    [reported] = [q for q in result["quotes"] if q["kind"] == "indirect"]
+    assert reported["text"] == "the clinic would close"
+    assert reported["verb"] == "warned"
+
+
+async def test_straight_quotes_from_the_model_ground_on_curly_quotes_in_the_text(
+    client: AsyncTestClient[Litestar], httpx_mock: HTTPXMock
+) -> None:
+    result = await extract(client, httpx_mock)
+    [position] = result["positions"]
+    assert position["evidence"][0]["text"] == "the plan was “a step forward”"
+    assert position["evidence"][0]["match"] == "normalized"
 
 
 async def test_hallucinations_and_duplicates_are_dropped_with_warnings(
@@ -66,14 +85,16 @@ async def test_hallucinations_and_duplicates_are_dropped_with_warnings(
 ) -> None:
     result = await extract(client, httpx_mock)
     warnings = {(w["code"], w["item"]) for w in result["warnings"]}
-    assert ("ungrounded", "quotes[3]") in warnings  # "We will never surrender..." is not in the text
-    assert ("duplicate", "quotes[4]") in warnings  # a third "We will fund it" with only two in the text
+    assert ("ungrounded", "quotes[3]") in warnings  # there is no quote candidate 9
+    assert ("duplicate", "quotes[4]") in warnings  # candidate 3 read a second time
+    assert ("ungrounded", "reported_quotes[1]") in warnings  # "We will never surrender..." is not in the text
+    assert ("duplicate", "reported_quotes[2]") in warnings  # a quote candidate already holds it
     assert ("ungrounded", "events[2]") in warnings  # "Keller resigned on Friday"
     assert ("ungrounded", "actors[2]") in warnings  # Olaf Scholz is never named
     assert ("unresolved_actor", "events[1]") in warnings
     assert ("unresolved_date", "events[3]") in warnings  # "on December 3" is not in the text
     assert not any("surrender" in q["text"] for q in result["quotes"])
-    assert len(result["quotes"]) == 3
+    assert len(result["quotes"]) == 4
     # Nothing is lost silently: every model item is either returned or warned about.
     returned = (
         len(result["quotes"]) + len(result["events"]) + len(result["positions"]) + len(result["proposals"])
@@ -83,7 +104,7 @@ async def test_hallucinations_and_duplicates_are_dropped_with_warnings(
         for w in result["warnings"]
         if w["code"] in {"ungrounded", "duplicate"} and "actors" not in w["item"]
     )
-    assert returned + dropped == 5 + 4 + 1 + 1
+    assert returned + dropped == 5 + 3 + 4 + 1 + 1
 
 
 async def test_actors_are_resolved_and_referenced_by_id(
@@ -95,7 +116,12 @@ async def test_actors_are_resolved_and_referenced_by_id(
     assert "Olaf Scholz" not in actors
     keller = actors["Anna Keller"]
     assert [m["text"] for m in keller["mentions"]] == ["Anna Keller", "Keller", "Keller"]
-    assert {q["speaker_id"] for q in result["quotes"]} == {keller["id"]}
+    speakers = {q["text"]: q["speaker_id"] for q in result["quotes"]}
+    assert speakers == {
+        "the clinic would close": actors["Médecins Sans Frontières"]["id"],
+        "a step forward": keller["id"],
+        "We will fund it,": keller["id"],
+    }
     [proposal] = result["proposals"]
     assert proposal["supporter_ids"] == [keller["id"]]
     assert proposal["opponent_ids"] == [actors["the council"]["id"]]
@@ -136,7 +162,7 @@ async def test_usage_and_provenance_are_reported(
         "llm_calls": 1,
     }
     assert result["model"] == "qwen2.5-coder-1.5b-instruct-q4_k_m"
-    assert result["prompt_version"].startswith("extraction-v1+")
+    assert result["prompt_version"].startswith("extraction-v2+")
     assert result["article"]["characters"] == len(TEXT)
     assert result["article"]["published_at"] == "2025-12-15"
     assert result["id"].startswith("ext_")
@@ -159,4 +185,4 @@ async def test_offsets_index_the_text_exactly_as_sent_whitespace_included(
     assert spans
     for span in spans:
         assert sent[span["start"] : span["end"]] == span["text"]
-    assert result["quotes"][0]["evidence"][0]["start"] == sent.index("a step forward")
+    assert result["quotes"][1]["evidence"][0]["start"] == sent.index("a step forward")

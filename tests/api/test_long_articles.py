@@ -78,7 +78,7 @@ async def test_one_failing_part_is_a_warning_not_a_failed_article(httpx_mock: HT
 
     def answer(request: httpx.Request) -> httpx.Response:
         body = json.loads(request.content)
-        if failing in body["messages"][-1]["content"]:
+        if any(failing in message["content"] for message in body["messages"]):
             return httpx.Response(500, json={"error": {"message": "model crashed"}})
         return httpx.Response(200, json=completion(body))
 

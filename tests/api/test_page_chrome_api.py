@@ -8,6 +8,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from pytest_httpx import HTTPXMock
 
+from api.app import create_app
 from tests.conftest import RECORDED, authored, load_recording
 
 RECORDING = load_recording(RECORDED / "002_e7cf198c34dc2028.json")
@@ -29,10 +30,11 @@ def spans(result: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 async def test_nothing_in_the_recorded_extraction_comes_from_the_page_around_the_article(
-    client: AsyncTestClient[Litestar], httpx_mock: HTTPXMock
+    httpx_mock: HTTPXMock,
 ) -> None:
     RECORDING.replay(httpx_mock)
-    result = await extract(client, RECORDING.request_json())
+    async with AsyncTestClient(app=create_app(RECORDING.settings())) as client:
+        result = await extract(client, RECORDING.request_json())
     assert all(span["end"] <= END_OF_ARTICLE for span in spans(result))
     # The article's actors keep their mentions in the article; Putin's name in a teaser is not one.
     putin = next(actor for actor in result["actors"] if "Putin" in actor["name"])

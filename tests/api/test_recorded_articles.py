@@ -12,7 +12,9 @@ from litestar.testing import AsyncTestClient
 from pytest_httpx import HTTPXMock
 
 from api.app import create_app
-from tests.conftest import ARTICLES, RECORDINGS, Recording, load_recording, make_settings
+from factline.quote_candidates import find_quote_candidates
+from factline.settings import Settings
+from tests.conftest import ARTICLES, RECORDINGS, Recording, load_recording
 
 IDS = [path.stem for path in RECORDINGS]
 
@@ -21,6 +23,11 @@ IDS = [path.stem for path in RECORDINGS]
 def recording(request: pytest.FixtureRequest) -> Recording:
     path: Path = request.param
     return load_recording(path)
+
+
+@pytest.fixture
+def settings(recording: Recording) -> Settings:
+    return recording.settings()
 
 
 async def extract(
@@ -32,10 +39,14 @@ async def extract(
     return dict(response.json())
 
 
-def model_answer(recording: Recording) -> dict[str, Any]:
-    """The last completion's JSON: the answer the result was built from."""
-    content = recording.exchanges[-1]["response"]["json"]["choices"][0]["message"]["content"]
-    return dict(json.loads(content))
+def model_answer(recording: Recording) -> dict[str, list[Any]]:
+    """The answers of every call merged: what the result was built from."""
+    answer: dict[str, list[Any]] = {}
+    for exchange in recording.exchanges:
+        content = exchange["response"]["json"]["choices"][0]["message"]["content"]
+        for name, items in json.loads(content).items():
+            answer.setdefault(name, []).extend(items)
+    return answer
 
 
 def test_every_sample_article_has_a_recording() -> None:
@@ -82,13 +93,40 @@ async def test_nothing_the_model_returned_is_lost_silently(
 ) -> None:
     result = await extract(client, httpx_mock, recording)
     answer = model_answer(recording)
-    for kind in ("quotes", "events", "positions", "proposals"):
+    lists = {kind: [kind] for kind in ("events", "positions", "proposals")} | {
+        "quotes": ["quotes", "reported_quotes"]
+    }
+    for kind, names in lists.items():
         dropped = [
             w
             for w in result["warnings"]
-            if w["item"].startswith(f"{kind}[") and w["code"] in {"ungrounded", "duplicate", "page_chrome"}
+            if w["item"].split("[")[0] in names and w["code"] in {"ungrounded", "duplicate", "page_chrome"}
         ]
-        assert len(result[kind]) + len(dropped) == len(answer[kind]), kind
+        not_quotes = (
+            [q for q in answer.get("quotes", []) if q["kind"] == "not_a_quote"] if kind == "quotes" else []
+        )
+        given = sum(len(answer.get(name, [])) for name in names)
+        assert len(result[kind]) + len(dropped) + len(not_quotes) == given, kind
+
+
+async def test_every_quote_candidate_is_read_or_reported_unread(
+    client: AsyncTestClient[Litestar], httpx_mock: HTTPXMock, recording: Recording
+) -> None:
+    result = await extract(client, httpx_mock, recording)
+    candidates = find_quote_candidates(recording.article_text)
+    first_reading: dict[int, str] = {}
+    for reading in model_answer(recording).get("quotes", []):
+        if 1 <= reading["n"] <= len(candidates):
+            first_reading.setdefault(reading["n"], reading["kind"])
+    unread = [w for w in result["warnings"] if w["code"] == "unread"]
+    assert len(first_reading) + len(unread) == len(candidates)
+    returned = {(q["evidence"][0]["start"], q["evidence"][0]["end"]) for q in result["quotes"]}
+    in_page_chrome = [w["message"] for w in result["warnings"] if w["code"] == "page_chrome"]
+    for n, kind in first_reading.items():
+        candidate = candidates[n - 1]
+        kept = (candidate.start, candidate.end) in returned
+        dropped = any(f"“{candidate.text[:200]}”" in message for message in in_page_chrome)
+        assert kept != dropped if kind != "not_a_quote" else not kept
 
 
 async def test_usage_counts_every_recorded_call(
@@ -112,7 +150,7 @@ async def test_replays_are_deterministic(
 ) -> None:
     first = await extract(client, httpx_mock, recording)
     # A second app with its own database: the same app would answer from its extraction cache.
-    async with AsyncTestClient(app=create_app(make_settings())) as fresh_client:
+    async with AsyncTestClient(app=create_app(recording.settings())) as fresh_client:
         second = await extract(fresh_client, httpx_mock, recording)
     for result in (first, second):
         del result["id"], result["created_at"]

@@ -10,12 +10,19 @@ import subprocess
 import pytest
 from pytest_httpx import HTTPXMock
 
-from tests.conftest import ROOT, LiveServer, authored, load_recording
+from factline.settings import Settings
+from tests.conftest import ROOT, LiveServer, authored, load_recording, make_settings
 
 pytestmark = pytest.mark.e2e
 
 CURL = shutil.which("curl")
 README_PORT = "localhost:8000"
+
+
+@pytest.fixture
+def settings() -> Settings:
+    """As `make run` extracts with the embedded model: one call per type (the recordings were made so)."""
+    return make_settings(extraction_calls="per_type")
 
 
 def readme_service_blocks() -> list[str]:

@@ -1,9 +1,10 @@
 """A fake OpenAI-compatible chat-completions server, in its own process, for benchmarks and fault tests.
 
 It answers `POST /v1/chat/completions` after a configurable latency with a schema-valid extraction
-built from the article in the request: quoted passages become quotes, sentences become events and
-positions, capitalised names become actors. Everything it returns is copied from the article, so
-the service's grounding does real work on it. `GET /v1/models` answers for readiness probes.
+built from the article in the request: every numbered quote candidate is read as a direct quote,
+"said that ..." clauses become reported quotes, sentences become events and positions, capitalised
+names become actors. Everything it returns is copied from the article, so the service's grounding
+does real work on it. `GET /v1/models` answers for readiness probes.
 
     python -m tests.fakes.fake_llm --port 8090 --latency-ms 1000
 """
@@ -31,28 +32,38 @@ from factline.local_llm import free_port
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 
-_QUOTED = re.compile(r"[“\"]([^”\"]{12,300})[”\"]")
+_REPORTED = re.compile(r"\bsaid that ([^.\n]{12,200})")
 _SENTENCE = re.compile(r"[^.!?\n]{30,240}[.!?]")
 _NAME = re.compile(r"\b([A-Z][a-z]+(?: [A-Z][a-z]+)+)\b")
 
 
 def _article(messages: list[dict[str, Any]]) -> str:
-    user = next((m["content"] for m in messages if m["role"] == "user"), "")
-    return str(user).split("Article:\n", 1)[-1]
+    """The user message before the task: the article (earlier ones are the worked example)."""
+    users = [m["content"] for m in messages if m["role"] == "user"]
+    user = users[-2] if len(users) > 1 else users[-1] if users else ""
+    return str(user).split("Article:\n", 1)[-1].split("\n\nQuote candidates:\n", 1)[0]
 
 
-def synthetic_facts(article: str, lists: list[str]) -> dict[str, Any]:
-    """An answer a diligent model could give: every string is copied from the article."""
-    names = list(dict.fromkeys(_NAME.findall(article)))[:15]
+def synthetic_facts(article: str, lists: dict[str, Any]) -> dict[str, Any]:
+    """An answer a diligent model could give: every string is copied from the article.
+
+    `lists` are the schema's properties: the quote candidates' count is the `quotes` list's length.
+    """
+    names = list(dict.fromkeys(_NAME.findall(article)))[:10]
     speaker = names[0] if names else None
     sentences = [s.strip() for s in _SENTENCE.findall(article)]
-    facts: dict[str, Any] = {
-        "actors": [{"name": n, "kind": "person", "roles": [], "mentions": [n.split()[-1]]} for n in names]
-    }
+    facts: dict[str, Any] = {}
+    if "actors" in lists:
+        facts["actors"] = [
+            {"name": n, "kind": "person", "roles": [], "mentions": [n.split()[-1]]} for n in names
+        ]
     if "quotes" in lists:
-        facts["quotes"] = [
-            {"text": q, "speaker": speaker, "kind": "direct", "verb": "said", "topic": None}
-            for q in _QUOTED.findall(article)[:15]
+        candidates = lists["quotes"].get("minItems", 0)
+        facts["quotes"] = [{"n": n, "kind": "direct", "speaker": speaker} for n in range(1, candidates + 1)]
+    if "reported_quotes" in lists:
+        facts["reported_quotes"] = [
+            {"text": q.strip(), "speaker": speaker, "kind": "indirect", "verb": "said"}
+            for q in _REPORTED.findall(article)[:5]
         ]
     if "events" in lists:
         facts["events"] = [
@@ -76,7 +87,7 @@ def synthetic_facts(article: str, lists: list[str]) -> dict[str, Any]:
 
 def completion(request: dict[str, Any]) -> dict[str, Any]:
     schema = request.get("response_format", {}).get("json_schema", {}).get("schema", {})
-    lists = [name for name in schema.get("properties", {}) if name != "actors"]
+    lists = schema.get("properties", {})
     content = json.dumps(synthetic_facts(_article(request.get("messages", [])), lists), ensure_ascii=False)
     prompt_tokens = len(json.dumps(request.get("messages", []))) // 4
     completion_tokens = len(content) // 4

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from factline.extraction import assemble_extraction
+from factline.quote_candidates import find_quote_candidates
 from schemas import ExtractionRequest, Usage, facts_model_for
 
 TEXT = "Talks on December 14–15 in Berlin ended. On Monday, Kallas spoke."
@@ -52,3 +53,70 @@ def test_without_publication_date_a_relative_date_is_kept_as_text_but_not_resolv
     assert result["events"][0]["date"] is None
     assert result["events"][0]["date_text"] == "On Monday"
     assert [w["code"] for w in result["warnings"]] == ["unresolved_date"]
+
+
+BLOCK = (
+    "Kallas spoke to reporters.\n"
+    "“We will not wait for anyone. Europe has to act.”\n"
+    "– Kaja Kallas\n"
+    "She called the “Plan for Prosperity” “a good start” and said that talks would go on."
+)
+
+
+def assemble_quotes(readings: list[dict[str, Any]], reported: list[dict[str, Any]]) -> dict[str, Any]:
+    request = ExtractionRequest(text=BLOCK, types=["quote"])  # type: ignore[arg-type]
+    candidates = find_quote_candidates(BLOCK)
+    facts = facts_model_for(request.types, candidates=len(candidates)).model_validate(
+        {"actors": [], "quotes": readings, "reported_quotes": reported}
+    )
+    result = assemble_extraction(
+        request,
+        facts,
+        candidates=candidates,
+        usage=NO_USAGE,
+        model="m",
+        prompt_version="v",
+        fuzzy_threshold=90,
+    )
+    return result.model_dump(mode="json")
+
+
+def test_candidates_read_as_quotes_keep_their_exact_offsets_and_others_are_left_out() -> None:
+    result = assemble_quotes(
+        [
+            {"n": 1, "kind": "direct", "speaker": None},
+            {"n": 2, "kind": "not_a_quote", "speaker": None},
+            {"n": 3, "kind": "partial", "speaker": "Kallas"},
+        ],
+        [{"text": "talks would go on", "speaker": "Kallas", "kind": "indirect", "verb": "said"}],
+    )
+    quotes = result["quotes"]
+    assert [(q["text"], q["kind"]) for q in quotes] == [
+        ("We will not wait for anyone. Europe has to act.", "direct"),
+        ("a good start", "partial"),
+        ("talks would go on", "indirect"),
+    ]
+    for quote in quotes:
+        span = quote["evidence"][0]
+        assert BLOCK[span["start"] : span["end"]] == quote["text"]
+    [kallas] = result["actors"]
+    assert kallas["name"] == "Kaja Kallas"  # the block's "– Kaja Kallas" line, when the model names nobody
+    assert {q["speaker_id"] for q in quotes} == {kallas["id"]}
+    assert result["warnings"] == []
+
+
+def test_a_candidate_read_twice_out_of_range_or_not_at_all_is_warned_about() -> None:
+    result = assemble_quotes(
+        [{"n": 1, "kind": "direct", "speaker": None}, {"n": 1, "kind": "direct", "speaker": None},
+         {"n": 7, "kind": "direct", "speaker": None}],
+        [{"text": "Europe has to act", "speaker": None, "kind": "direct", "verb": None}],
+    )  # fmt: skip
+    warnings = [(w["code"], w["item"]) for w in result["warnings"]]
+    assert warnings == [
+        ("duplicate", "quotes[1]"),
+        ("ungrounded", "quotes[2]"),
+        ("unread", "candidates[2]"),
+        ("unread", "candidates[3]"),
+        ("duplicate", "reported_quotes[0]"),  # a candidate already holds these words
+    ]
+    assert len(result["quotes"]) == 1

@@ -25,7 +25,7 @@ class CountingExtractor:
     async def extract(self, request: ExtractionRequest) -> Extraction:
         self.calls += 1
         facts = facts_model_for(request.types).model_validate(
-            {"actors": [], "quotes": [], "events": [], "positions": [], "proposals": []}
+            {"actors": [], "reported_quotes": [], "events": [], "positions": [], "proposals": []}
         )
         usage = Usage(prompt_tokens=5, completion_tokens=5, total_tokens=10, llm_calls=1)
         return assemble_extraction(
