@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal
+from enum import StrEnum
+from typing import Annotated
 
 from pydantic import Field
 
@@ -43,12 +44,27 @@ class ActorRef(Contract):
     name: Annotated[str, Field(description="The name shown.", examples=["Boris Pistorius"])]
 
 
+class NameKind(StrEnum):
+    """How an actor was called: a name (alias) or a title or role."""
+
+    ALIAS = "alias"
+    ROLE = "role"
+
+
+class ProposalRole(StrEnum):
+    """An actor's part in a proposal."""
+
+    PROPOSER = "proposer"
+    SUPPORTER = "supporter"
+    OPPONENT = "opponent"
+
+
 class ActorName(Contract):
     """A name or role an actor was given, and why it was merged into this actor."""
 
     name: Annotated[str, Field(description="As the article wrote it.", examples=["Pistorius"])]
     kind: Annotated[
-        Literal["alias", "role"],
+        NameKind,
         Field(description="alias: a name it is called by; role: a title or role.", examples=["alias"]),
     ]
     article_id: Annotated[
@@ -94,7 +110,7 @@ class ActorProposalRole(Contract):
 
     proposal_id: Annotated[str, Field(description="The tracked proposal's id.", examples=["prp_12"])]
     role: Annotated[
-        Literal["proposer", "supporter", "opponent"],
+        ProposalRole,
         Field(description="Whether it proposed, supported or opposed it.", examples=["supporter"]),
     ]
     date: Annotated[

@@ -140,6 +140,12 @@ def authored(name: str) -> Recording:
     return load_recording(AUTHORED / f"{name}.json")
 
 
+def samples_settings(**overrides: Any) -> Settings:
+    """Test settings making the calls the sample articles' recordings were made with (one per type)."""
+    [plan] = {load_recording(path).settings().extraction_calls for path in RECORDINGS}
+    return make_settings(extraction_calls=plan, **overrides)
+
+
 @pytest.fixture
 def settings() -> Settings:
     return make_settings()

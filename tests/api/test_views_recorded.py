@@ -21,7 +21,7 @@ from pytest_httpx import HTTPXMock
 from factline.grounding import fold
 from factline.settings import Settings
 from tests.batch_support import ndjson, submit, wait_until_finished
-from tests.conftest import ARTICLES, RECORDINGS, load_recording, make_settings
+from tests.conftest import ARTICLES, RECORDINGS, load_recording, samples_settings
 
 ARTICLE_IDS = sorted(path.name for path in ARTICLES.glob("*.txt"))
 TEXTS = {name: (ARTICLES / name).read_text("utf-8") for name in ARTICLE_IDS}
@@ -31,8 +31,7 @@ TEXTS = {name: (ARTICLES / name).read_text("utf-8") for name in ARTICLE_IDS}
 def settings() -> Settings:
     """One worker: articles join the views in archive order, so the first name seen is known; the
     calls the samples were recorded with (one per type)."""
-    [plan] = {load_recording(path).settings().extraction_calls for path in RECORDINGS}
-    return make_settings(batch_concurrency=1, extraction_calls=plan)
+    return samples_settings(batch_concurrency=1)
 
 
 async def submit_samples(client: AsyncTestClient[Litestar], httpx_mock: HTTPXMock) -> str:

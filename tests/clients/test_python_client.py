@@ -20,7 +20,8 @@ from types import ModuleType
 import pytest
 from pytest_httpx import HTTPXMock
 
-from tests.conftest import RECORDINGS, ROOT, LiveServer, load_recording
+from factline.settings import Settings
+from tests.conftest import RECORDINGS, ROOT, LiveServer, load_recording, samples_settings
 
 pytestmark = pytest.mark.e2e
 
@@ -28,6 +29,12 @@ PACKAGE = "factline_client"
 GENERATOR = Path(sys.executable).parent / "openapi-python-client"
 CONFIG = ROOT / "clients" / "python" / "openapi-python-client.json"
 BATCH_ARCHIVE = ROOT / "fixtures" / "batches" / "articles.ndjson"
+
+
+@pytest.fixture
+def settings() -> Settings:
+    """The calls the sample recordings were made with."""
+    return samples_settings()
 
 
 @pytest.fixture(scope="module")

@@ -13,13 +13,20 @@ import pytest
 from pytest_httpx import HTTPXMock
 
 from factline.local_llm import free_port
+from factline.settings import Settings
 from tests.batch_support import article_text, llm_answers_every_article, ndjson
-from tests.conftest import ARTICLES, RECORDINGS, LiveServer, authored, load_recording
+from tests.conftest import ARTICLES, RECORDINGS, LiveServer, authored, load_recording, samples_settings
 from tests.fakes.fake_llm import running_fake_llm
 
 pytestmark = pytest.mark.e2e
 
 FACTLINE = str(Path(sys.executable).parent / "factline")
+
+
+@pytest.fixture
+def settings() -> Settings:
+    """The calls the sample recordings were made with."""
+    return samples_settings()
 
 
 def factline(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

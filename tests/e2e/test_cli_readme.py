@@ -14,10 +14,17 @@ from pathlib import Path
 import pytest
 from pytest_httpx import HTTPXMock
 
-from tests.conftest import RECORDINGS, ROOT, LiveServer, load_recording
+from factline.settings import Settings
+from tests.conftest import RECORDINGS, ROOT, LiveServer, load_recording, samples_settings
 from tests.e2e.test_live_server import README_PORT, readme_service_blocks
 
 pytestmark = [pytest.mark.e2e, pytest.mark.skipif(shutil.which("jq") is None, reason="needs jq")]
+
+
+@pytest.fixture
+def settings() -> Settings:
+    """The calls the sample recordings were made with."""
+    return samples_settings()
 
 
 def readme_cli_blocks() -> list[str]:

@@ -61,7 +61,7 @@ def test_requests_llm_calls_tokens_retries_and_cache_hits_are_counted(
     url = f"{live_server.base_url}/v1/extractions"
     before = scrape(live_server)
 
-    example = authored("readme_example")
+    example = authored("actor_titles_pronouns")  # one call, as the other fixtures here
     example.replay(httpx_mock)
     first = httpx.post(url, json=example.request_json(), timeout=30).json()
     repeat = httpx.post(url, json=example.request_json(), timeout=30).json()

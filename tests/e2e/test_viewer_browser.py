@@ -15,7 +15,8 @@ import httpx
 import pytest
 from pytest_httpx import HTTPXMock
 
-from tests.conftest import ARTICLES, RECORDINGS, ROOT, LiveServer, load_recording
+from factline.settings import Settings
+from tests.conftest import ARTICLES, RECORDINGS, ROOT, LiveServer, load_recording, samples_settings
 from tests.system_tools import ensure_command
 
 pytestmark = pytest.mark.e2e
@@ -29,6 +30,12 @@ EMBEDDED_EXTRACTION = "JSON.parse(document.getElementById('extraction-data').tex
 
 if TYPE_CHECKING:  # imported for real once chromium is known to be there
     from playwright.sync_api import Browser, Page
+
+
+@pytest.fixture
+def settings() -> Settings:
+    """The calls the sample recordings were made with."""
+    return samples_settings()
 
 
 @pytest.fixture(scope="module")

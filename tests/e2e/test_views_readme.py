@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from pytest_httpx import HTTPXMock
 
-from tests.conftest import ARTICLES, RECORDINGS, LiveServer, load_recording
+from factline.settings import Settings
+from tests.conftest import ARTICLES, RECORDINGS, LiveServer, load_recording, samples_settings
 from tests.e2e.test_batches_readme import json_documents, run
 from tests.e2e.test_live_server import readme_view_commands
 
@@ -18,6 +19,12 @@ pytestmark = [
     pytest.mark.e2e,
     pytest.mark.skipif(not all(map(shutil.which, ["curl", "jq"])), reason="needs curl and jq"),
 ]
+
+
+@pytest.fixture
+def settings() -> Settings:
+    """The calls the sample recordings were made with."""
+    return samples_settings()
 
 
 def test_readme_view_commands(live_server: LiveServer, httpx_mock: HTTPXMock) -> None:
@@ -31,7 +38,7 @@ def test_readme_view_commands(live_server: LiveServer, httpx_mock: HTTPXMock) ->
     [pistorius] = actors["actors"]
     assert pistorius["key"] == "boris pistorius"
     assert pistorius["article_count"] == 5
-    assert len(pistorius["quotes"]) == 3 < pistorius["quote_count"]
+    assert len(pistorius["quotes"]) == 2 < pistorius["quote_count"]  # `facts=2` in the README
     dates = [quote["date"] for quote in pistorius["quotes"]]
     assert dates == sorted(dates)
     for quote in pistorius["quotes"]:
