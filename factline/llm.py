@@ -243,6 +243,10 @@ def _translate(cause: BaseException, error: BaseException, log: CallLog) -> LLME
         return LLMTimeout("The LLM endpoint did not answer in time.")
     if isinstance(cause, openai.APIConnectionError):
         return LLMUnavailable("The LLM endpoint is unreachable.")
+    if isinstance(cause, openai.APIStatusError) and cause.status_code == 503:
+        return LLMUnavailable("The LLM endpoint answered HTTP 503: it is unavailable.")
+    if isinstance(cause, openai.APIStatusError) and cause.status_code in (408, 504):
+        return LLMTimeout(f"The LLM endpoint answered HTTP {cause.status_code}: it timed out.")
     if isinstance(cause, openai.APIStatusError):
         return LLMOutputUnusable(f"The LLM endpoint answered HTTP {cause.status_code}.")
     if isinstance(cause, IncompleteOutputException):

@@ -350,6 +350,7 @@ def main() -> None:
     uvicorn.run(
         FakeLLM(args.latency_ms / 1000), host="127.0.0.1", port=args.port, log_level="warning",
         access_log=False, loop="uvloop", http="httptools",
+        timeout_graceful_shutdown=1,  # a hanging answer must not hold the fake's exit
     )  # fmt: skip
 
 
