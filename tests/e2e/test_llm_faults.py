@@ -237,24 +237,68 @@ def test_circuit_opens_fails_fast_probes_and_closes(live_server: LiveServer, fak
     }
 
 
-def test_a_poisoned_article_fails_alone_in_its_batch(live_server: LiveServer, fake: RunningFakeLLM) -> None:
-    articles = [{"id": f"good-{n}", "text": f"{ARTICLE} Item {n}."} for n in range(4)]
-    articles.insert(2, {"id": "poisoned", "text": f"{ARTICLE} FAKE-LLM:error_500"})
-    submitted = httpx.post(f"{live_server.base_url}/v1/batches", content=ndjson(articles), timeout=30)
+def finished_batch(server: LiveServer, articles: list[dict[str, str]]) -> dict[str, dict[str, Any]]:
+    """Submit a batch, wait for it to finish, and return its result lines by article id."""
+    submitted = httpx.post(f"{server.base_url}/v1/batches", content=ndjson(articles), timeout=30)
     assert submitted.status_code == 202, submitted.text
-    batch_url = f"{live_server.base_url}/v1/batches/{submitted.json()['id']}"
+    batch_url = f"{server.base_url}/v1/batches/{submitted.json()['id']}"
     deadline = time.monotonic() + 60
     while (batch := httpx.get(batch_url, timeout=10).json())["status"] not in ("completed", "failed"):
         assert time.monotonic() < deadline, batch
         time.sleep(0.1)
-    assert (batch["counts"]["succeeded"], batch["counts"]["failed"]) == (4, 1)
     lines = httpx.get(f"{batch_url}/results?follow=false", timeout=30).text.splitlines()
-    results = {line["article_id"]: line for line in map(json.loads, lines)}
+    return {line["article_id"]: line for line in map(json.loads, lines)}
+
+
+@pytest.mark.parametrize(
+    ("fault", "attempts", "status", "slug"),
+    [
+        ("error_500", RETRIES + 1, 502, "llm-output-unusable"),
+        ("error_503", RETRIES + 1, 503, "llm-unavailable"),
+        ("rate_limit:0", RETRIES + 1, 429, "llm-rate-limited"),
+        ("hang:30", 1, 504, "llm-timeout"),
+        ("invalid_schema", 2, 502, "llm-output-unusable"),
+    ],
+)
+def test_a_poisoned_article_fails_alone_in_its_batch(
+    live_server: LiveServer, fake: RunningFakeLLM, fault: str, attempts: int, status: int, slug: str
+) -> None:
+    articles = [{"id": f"good-{n}", "text": f"{ARTICLE} Item {n}."} for n in range(4)]
+    articles.insert(2, {"id": "poisoned", "text": f"{ARTICLE} FAKE-LLM:{fault}"})
+    results = finished_batch(live_server, articles)
     assert len(results) == 5
     poisoned = results.pop("poisoned")
     assert poisoned["status"] == "failed"
-    assert poisoned["problem"]["type"] == "urn:factline:problem:llm-output-unusable"
-    assert poisoned["problem"]["status"] == 502
+    assert poisoned["problem"]["type"] == f"urn:factline:problem:{slug}"
+    assert poisoned["problem"]["status"] == status
     assert {line["status"] for line in results.values()} == {"succeeded"}
-    assert fake.stats()["by_fault"] == {"error_500": RETRIES + 1, "ok": 4}
+    assert fake.stats()["by_fault"] == {fault.partition(":")[0]: attempts, "ok": 4}
     assert_still_serving(live_server, fake)
+
+
+def test_an_open_circuit_sends_batch_items_back_to_the_queue(
+    live_server: LiveServer, fake: RunningFakeLLM
+) -> None:
+    fake.script(default="error_503")
+    for _ in range(CIRCUIT_FAILURES):
+        problem(extract(live_server), 503, "llm-unavailable")
+    attempts = fake.completions()
+    submitted = httpx.post(
+        f"{live_server.base_url}/v1/batches",
+        content=ndjson([{"id": f"held-{n}", "text": f"{ARTICLE} Held {n}."} for n in range(3)]),
+        timeout=30,
+    )
+    assert submitted.status_code == 202, submitted.text
+    batch_url = f"{live_server.base_url}/v1/batches/{submitted.json()['id']}"
+    time.sleep(COOLDOWN_SECONDS / 2)
+    held = httpx.get(batch_url, timeout=10).json()
+    assert held["counts"]["failed"] == 0  # not the items' fault: none failed
+    assert held["counts"]["succeeded"] == 0
+    assert fake.completions() == attempts  # and the LLM was left alone
+
+    fake.script(default="ok")
+    deadline = time.monotonic() + 30
+    while (batch := httpx.get(batch_url, timeout=10).json())["status"] != "completed":
+        assert time.monotonic() < deadline, batch
+        time.sleep(0.1)
+    assert batch["counts"]["succeeded"] == 3
