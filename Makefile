@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: install run test lint typecheck openapi record bench bench-views eval clean
+.PHONY: install run test lint typecheck openapi record bench bench-views eval load clean
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +52,11 @@ bench: install
 # Writes EVAL.md and eval/results.json.
 eval: install
 	$(BIN)/python -m factline.evaluation
+
+# Concurrent good and bad requests and LLM faults against the real service for 3 minutes, loopback
+# only, at most 200,000 requests: writes LOAD.md, fails on any unexpected answer or memory growth.
+load: install
+	$(BIN)/python -m bench.load --seconds 180 --clients 32 --max-requests 200000 --output LOAD.md
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -143,6 +143,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             if settings.batch_workers_in_process:
                 await opened.batch_workers.start()
                 stack.push_async_callback(opened.batch_workers.stop)
+                stack.enter_context(opened.batch_workers.stopping_on_sigterm())
             yield
 
     keys = ApiKeys(settings.api_key_sha256)

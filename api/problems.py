@@ -22,6 +22,7 @@ from factline.errors import (
     BatchNotFound,
     FactlineError,
     InvalidArchiveEntry,
+    LLMCircuitOpen,
     LLMError,
     LLMNotConfigured,
     LLMOutputUnusable,
@@ -120,6 +121,13 @@ LLM_OUTPUT_UNUSABLE = ProblemType(
 )
 LLM_UNAVAILABLE = ProblemType(
     "llm-unavailable", "LLM unavailable", 503, "The LLM endpoint is unreachable, or none is configured."
+)
+LLM_CIRCUIT_OPEN = ProblemType(
+    "llm-circuit-open",
+    "LLM calls paused",
+    503,
+    "The LLM endpoint failed repeatedly; calls fail at once for `retry_after` seconds (also in "
+    "Retry-After), then one probe call tests it.",
 )
 LLM_TIMEOUT = ProblemType("llm-timeout", "LLM timeout", 504, "The LLM endpoint did not answer in time.")
 MALFORMED_ARCHIVE = ProblemType(
@@ -228,6 +236,10 @@ def _from_factline(exc: FactlineError, _: Request[Any, Any, Any] | None = None) 
             return LLM_RATE_LIMITED.exception(detail, headers=headers, retry_after=retry_after, usage=usage)
         case LLMTimeout():
             return LLM_TIMEOUT.exception(detail, usage=usage)
+        case LLMCircuitOpen(retry_after=retry_after):
+            return LLM_CIRCUIT_OPEN.exception(
+                detail, headers={"Retry-After": str(retry_after)}, retry_after=retry_after
+            )
         case LLMUnavailable() | LLMNotConfigured():
             return LLM_UNAVAILABLE.exception(detail, usage=usage)
         case LLMOutputUnusable():

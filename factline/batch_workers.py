@@ -1,9 +1,12 @@
 """The workers that extract batch items: asyncio tasks, bounded in number, in the service process or
 in a `factline worker` process of their own (many of them share one PostgreSQL database).
 
-Each worker claims one item at a time under a lease it renews while the LLM works; a rate limit
-puts the item back with the provider's Retry-After (and pauses this process's claiming), any other
-failure becomes the item's problem. A reaper returns items whose lease ran out: their worker died.
+Each worker claims one item at a time under a lease it renews while the LLM works. A failure that
+outlasted the LLM client's retries becomes the item's problem (its `retry` queues it again), and the
+other items go on; after a rate limit this process also stops claiming until the provider's
+Retry-After. While the circuit breaker holds LLM calls, no call was made: the item goes back to the
+queue and claiming pauses until the probe may run. A reaper returns items whose lease ran out: their
+worker died.
 
 Stopping never cancels a database transaction: a transaction cut off by cancellation can stay open
 (on SQLite holding the write lock, on PostgreSQL the rows), and the hand-back that follows would
@@ -16,13 +19,17 @@ import asyncio
 import contextlib
 import logging
 import os
+import signal
 import socket
+import threading
 import time
 import uuid
+from collections.abc import Iterator
+from types import FrameType
 
 from factline.batch_store import BatchStore, ClaimedItem, Describe
 from factline.cache import CachingExtractor
-from factline.errors import LLMRateLimited
+from factline.errors import LLMCircuitOpen, LLMRateLimited
 from factline.metrics import BATCH_ITEMS
 from schemas import Extraction, ExtractionRequest
 
@@ -56,6 +63,7 @@ class BatchWorkers:
         self._paused_until = 0.0
         self._tasks: list[asyncio.Task[None]] = []
         self._extracting: set[asyncio.Task[Extraction]] = set()
+        self._stopped: asyncio.Future[None] | None = None
 
     async def start(self) -> None:
         if requeued := await self.store.requeue_expired():
@@ -67,6 +75,31 @@ class BatchWorkers:
 
     async def stop(self) -> None:
         """Stop working and give back what this process holds, so nothing waits for a lease to expire."""
+        if self._stopped is None:
+            self._stopped = asyncio.ensure_future(self._stop())
+        await self._stopped
+
+    @contextlib.contextmanager
+    def stopping_on_sigterm(self) -> Iterator[None]:
+        """Stop at SIGTERM itself, chained before the server's own handler: uvicorn first waits for
+        open requests (up to its grace period), and the items held here should not wait with them."""
+        previous = signal.getsignal(signal.SIGTERM)
+        if threading.current_thread() is not threading.main_thread() or not callable(previous):
+            yield  # not the process's main loop, or nobody else would stop the process on SIGTERM
+            return
+        loop = asyncio.get_running_loop()
+
+        def on_sigterm(signum: int, frame: FrameType | None) -> None:
+            loop.call_soon_threadsafe(lambda: asyncio.ensure_future(self.stop()))
+            previous(signum, frame)
+
+        signal.signal(signal.SIGTERM, on_sigterm)
+        try:
+            yield
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+
+    async def _stop(self) -> None:
         self._stopping.set()
         self._wake.set()
         for extraction in list(self._extracting):
@@ -120,11 +153,17 @@ class BatchWorkers:
             if extracting is not None and extracting.cancelled() and self._stopping.is_set():
                 return  # stopping: `stop()` hands the item back
             raise
+        except LLMCircuitOpen as error:
+            self._pause(error.retry_after)
+            logger.info("LLM calls paused: item %s back in the queue for %d s", item.id, error.retry_after)
+            await self.store.release(item.id, owner, error.retry_after)
+            return
         except LLMRateLimited as error:
-            delay = float(error.retry_after) if error.retry_after is not None else DEFAULT_RATE_LIMIT_PAUSE
-            self._paused_until = max(self._paused_until, time.monotonic() + delay)
-            logger.info("LLM rate limit: item %s back in the queue for %.0f s", item.id, delay)
-            await self.store.release(item.id, owner, delay)
+            self._pause(
+                float(error.retry_after) if error.retry_after is not None else DEFAULT_RATE_LIMIT_PAUSE
+            )
+            if await self.store.finish(item, owner, problem=self.describe(error)):
+                BATCH_ITEMS.labels("failed").inc()
             return
         except Exception as error:
             if await self.store.finish(item, owner, problem=self.describe(error)):
@@ -141,6 +180,10 @@ class BatchWorkers:
             )
             return
         BATCH_ITEMS.labels("succeeded").inc()
+
+    def _pause(self, seconds: float) -> None:
+        """Claim nothing for `seconds`: the LLM asked for a rest, or the circuit breaker holds calls."""
+        self._paused_until = max(self._paused_until, time.monotonic() + seconds)
 
     async def _renew(self, item: ClaimedItem, owner: str, done: asyncio.Event) -> None:
         while True:

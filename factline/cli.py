@@ -37,6 +37,7 @@ def _serve(_: argparse.Namespace) -> int:
         port=settings.port,
         log_level=settings.log_level.lower(),
         log_config=None,
+        timeout_graceful_shutdown=settings.shutdown_grace_seconds,  # in-flight requests finish first
     )
     return 0
 
@@ -226,9 +227,11 @@ def _batch(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="factline", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("serve", help="run the HTTP service (FACTLINE_HOST, FACTLINE_PORT)").set_defaults(
-        run=_serve
-    )
+    commands.add_parser(
+        "serve",
+        help="run the HTTP service (FACTLINE_HOST, FACTLINE_PORT); on SIGTERM, requests in flight finish "
+        "and batch items in flight go back to the queue",
+    ).set_defaults(run=_serve)
     commands.add_parser(
         "worker",
         help="run batch workers only, no HTTP (FACTLINE_DATABASE_URL, FACTLINE_BATCH_CONCURRENCY); "

@@ -40,6 +40,17 @@ class LLMUnavailable(LLMError):
     """The endpoint refused the connection or answered with a server error after retries."""
 
 
+class LLMCircuitOpen(LLMUnavailable):
+    """The endpoint failed repeatedly: calls are paused (no request was made) for `retry_after` seconds."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(
+            f"The LLM endpoint failed repeatedly; calls are paused for {retry_after} s, then one probe "
+            "call tests it."
+        )
+        self.retry_after = retry_after
+
+
 class LLMTimeout(LLMError):
     """The endpoint did not answer within the configured time."""
 

@@ -1,14 +1,17 @@
 """The one place that talks to the LLM: an OpenAI-compatible client wrapped by instructor.
 
-Retries are split by kind, each done once: transport failures (429, 5xx, connection) by the OpenAI
-client's own backoff, which honours Retry-After; invalid output by instructor re-asking the model
-with the validation errors. Every failure leaves as one of factline's own errors.
+Two kinds of repeat, each in one layer. Transport retries (429, 5xx, broken connections) re-send the
+same request: `RetryingTransport` under the OpenAI client, whose own retries are off. Re-asks send a
+new request with the validation errors of output that arrived but broke the schema: instructor, for
+parse errors only. A circuit breaker stops calls to an endpoint that keeps failing. Every failure
+leaves as one of factline's own errors, carrying the tokens of every attempt.
 """
 
 from __future__ import annotations
 
 import asyncio
 import importlib
+import math
 import time
 import weakref
 from collections.abc import Callable
@@ -20,11 +23,13 @@ from typing import Any, TypeVar, cast
 import httpx
 import instructor
 import openai
-from httpx_aiohttp import HttpxAiohttpClient
+from httpx_aiohttp.transport import AiohttpTransport
 from instructor.core.exceptions import IncompleteOutputException, InstructorRetryException
 from pydantic import BaseModel
 
+from factline.circuit_breaker import CircuitBreaker, CircuitOpen, CircuitSnapshot
 from factline.errors import (
+    LLMCircuitOpen,
     LLMError,
     LLMNotConfigured,
     LLMOutputUnusable,
@@ -32,6 +37,7 @@ from factline.errors import (
     LLMTimeout,
     LLMUnavailable,
 )
+from factline.llm_transport import RetryingTransport, retry_after_seconds
 from factline.metrics import record_llm_call
 from factline.settings import Settings
 from schemas import Usage
@@ -82,8 +88,8 @@ def _record_completion(completion: Any) -> None:
         log.record(completion)
 
 
-async def _count_request(request: httpx.Request) -> None:
-    """Every HTTP request to the completions endpoint, the OpenAI client's retries included."""
+def _count_request(request: httpx.Request) -> None:
+    """Every HTTP request to the completions endpoint, transport retries included."""
     if (log := _current_log.get()) is not None and request.url.path.endswith("/chat/completions"):
         log.requests += 1
 
@@ -139,28 +145,42 @@ class LLMClient:
         self.settings = settings
         self._unavailable_reason = unavailable_reason
         self.model = settings.llm_model
-        client_class = HttpxAiohttpClient if settings.llm_http_client == "aiohttp" else httpx.AsyncClient
-        self._http = http_client or client_class(
-            timeout=httpx.Timeout(settings.llm_timeout_seconds, connect=settings.llm_connect_timeout_seconds),
-            limits=httpx.Limits(max_connections=settings.llm_max_concurrency * 2),
+        timeout = httpx.Timeout(settings.llm_timeout_seconds, connect=settings.llm_connect_timeout_seconds)
+        limits = httpx.Limits(max_connections=settings.llm_max_concurrency * 2)
+        inner: httpx.AsyncBaseTransport = (
+            AiohttpTransport(limits=limits)
+            if settings.llm_http_client == "aiohttp"
+            else httpx.AsyncHTTPTransport(limits=limits)
         )
-        self._http.event_hooks["request"].append(_count_request)
+        self._http = http_client or httpx.AsyncClient(
+            timeout=timeout,
+            transport=RetryingTransport(
+                inner,
+                max_retries=settings.llm_max_retries,
+                budget_seconds=settings.llm_retry_budget_seconds,
+                backoff_seconds=settings.llm_retry_backoff_seconds,
+                on_attempt=_count_request,
+            ),
+        )
+        # The readiness probe must say what it saw at once: no retries under it.
+        self._probe_http = httpx.AsyncClient(timeout=5.0)
         self._openai: openai.AsyncOpenAI | None = None
         self._instructor: instructor.AsyncInstructor | None = None
         if settings.llm_configured:
             self._openai = openai.AsyncOpenAI(
                 base_url=str(settings.llm_base_url) if settings.llm_base_url else None,
                 api_key=settings.llm_api_key.get_secret_value() if settings.llm_api_key else "not-needed",
-                max_retries=settings.llm_max_retries,
-                timeout=httpx.Timeout(
-                    settings.llm_timeout_seconds, connect=settings.llm_connect_timeout_seconds
-                ),
+                max_retries=0,  # transport retries are RetryingTransport's alone
+                timeout=timeout,
                 http_client=self._http,
             )
             self._instructor = instructor.from_openai(self._openai, mode=_MODES[settings.llm_mode])
             self._instructor.on("completion:response", _record_completion)
             self._instructor.on("parse:error", _record_parse_error)
         self._slots = asyncio.Semaphore(settings.llm_max_concurrency)
+        self.circuit = CircuitBreaker(
+            settings.llm_circuit_failure_threshold, settings.llm_circuit_cooldown_seconds
+        )
 
     @property
     def configured(self) -> bool:
@@ -168,6 +188,10 @@ class LLMClient:
 
     async def aclose(self) -> None:
         await self._http.aclose()
+        await self._probe_http.aclose()
+
+    def circuit_state(self) -> CircuitSnapshot:
+        return self.circuit.snapshot()
 
     async def complete(
         self, messages: list[dict[str, str]], response_model: type[ModelT], log: CallLog
@@ -175,26 +199,33 @@ class LLMClient:
         """One structured completion; `log` receives the tokens of every attempt, failed ones too."""
         if self._instructor is None:
             raise LLMNotConfigured(self._unavailable_reason)
+        try:
+            probe = self.circuit.before_call()
+        except CircuitOpen as error:
+            raise LLMCircuitOpen(error.retry_after).with_usage(log.usage()) from error
         token = _current_log.set(log)
         before = (log.requests, log.calls, log.prompt_tokens, log.completion_tokens)
         transport_failed = False
         try:
             async with self._slots:
-                return await self._instructor.chat.completions.create(
+                result = await self._instructor.chat.completions.create(
                     model=self.model,
                     messages=messages,  # type: ignore[arg-type]
                     response_model=_prepared(response_model),
-                    max_retries=self.settings.llm_max_reasks,
+                    max_retries=self.settings.llm_max_reasks,  # re-asks on parse errors only
                     temperature=self.settings.llm_temperature,
                     max_tokens=self.settings.llm_max_output_tokens,
                     seed=self.settings.llm_seed,
                 )
         except InstructorRetryException as error:
             transport_failed = isinstance(error.__cause__, openai.APIError)
-            raise _translate(error.__cause__ or error, error, log).with_usage(log.usage()) from error
+            raise self._failed(error.__cause__ or error, error, log, probe) from error
         except (openai.APIError, IncompleteOutputException) as error:
             transport_failed = isinstance(error, openai.APIError)
-            raise _translate(error, error, log).with_usage(log.usage()) from error
+            raise self._failed(error, error, log, probe) from error
+        except BaseException:
+            self.circuit.record_abandoned(probe)
+            raise
         finally:
             _current_log.reset(token)
             record_llm_call(
@@ -204,6 +235,16 @@ class LLMClient:
                 completion_tokens=log.completion_tokens - before[3],
                 transport_failed=transport_failed,
             )
+        self.circuit.record_success()
+        return cast(ModelT, result)
+
+    def _failed(self, cause: BaseException, error: BaseException, log: CallLog, probe: bool) -> LLMError:
+        """The client's error for a failed call; an endpoint that is down or broken counts against it."""
+        if isinstance(cause, openai.APIConnectionError | openai.InternalServerError):
+            self.circuit.record_failure(probe)
+        else:  # it answered: rate limits, bad output and refusals say nothing against the endpoint
+            self.circuit.record_success()
+        return _translate(cause, error, log).with_usage(log.usage())
 
     async def probe(self) -> tuple[bool, str]:
         """Whether the endpoint answers a model listing, and what was seen."""
@@ -211,7 +252,7 @@ class LLMClient:
             return False, LLMNotConfigured(self._unavailable_reason).args[0]
         started = time.perf_counter()
         try:
-            await self._openai.with_options(max_retries=0, timeout=5.0).models.list()
+            await self._openai.with_options(http_client=self._probe_http, timeout=5.0).models.list()
         except openai.APIStatusError as error:
             return False, f"endpoint answered HTTP {error.status_code}"
         except openai.APIError as error:
@@ -219,22 +260,21 @@ class LLMClient:
         return True, f"endpoint answered in {(time.perf_counter() - started) * 1000:.0f} ms"
 
 
-def _retry_after(error: openai.APIStatusError) -> int | None:
-    value = error.response.headers.get("retry-after")
-    try:
-        return max(0, round(float(value))) if value is not None else None
-    except ValueError:
-        return None
-
-
 def _translate(cause: BaseException, error: BaseException, log: CallLog) -> LLMError:
     """Map a provider or instructor failure to what the client is told."""
     if isinstance(cause, openai.RateLimitError):
-        return LLMRateLimited("The LLM provider is rate-limiting requests.", _retry_after(cause))
+        after = retry_after_seconds(cause.response)
+        return LLMRateLimited(
+            "The LLM provider is rate-limiting requests.", math.ceil(after) if after is not None else None
+        )
     if isinstance(cause, openai.APITimeoutError):
         return LLMTimeout("The LLM endpoint did not answer in time.")
     if isinstance(cause, openai.APIConnectionError):
         return LLMUnavailable("The LLM endpoint is unreachable.")
+    if isinstance(cause, openai.APIStatusError) and cause.status_code == 503:
+        return LLMUnavailable("The LLM endpoint answered HTTP 503: it is unavailable.")
+    if isinstance(cause, openai.APIStatusError) and cause.status_code in (408, 504):
+        return LLMTimeout(f"The LLM endpoint answered HTTP {cause.status_code}: it timed out.")
     if isinstance(cause, openai.APIStatusError):
         return LLMOutputUnusable(f"The LLM endpoint answered HTTP {cause.status_code}.")
     if isinstance(cause, IncompleteOutputException):

@@ -56,10 +56,50 @@ class Settings(BaseSettings):
         Field(
             ge=0,
             le=10,
-            description="Transport retries (429, 5xx, connection errors) with backoff, done by the "
-            "OpenAI client, which honours Retry-After.",
+            description="Transport retries of one LLM call (429, 408, 500, 502, 503, 504, broken "
+            "connections), with exponential backoff and jitter or the provider's Retry-After; the only "
+            "layer that retries transport failures.",
         ),
     ] = 2
+    llm_retry_budget_seconds: Annotated[
+        float,
+        Field(
+            ge=0,
+            description="Total time one LLM call may spend waiting between transport retries; no retry "
+            "starts that would wait past it (a longer Retry-After goes to the client instead).",
+        ),
+    ] = 30.0
+    llm_retry_backoff_seconds: Annotated[
+        float,
+        Field(
+            gt=0,
+            description="Base of the exponential backoff between transport retries: the n-th wait is "
+            "random between 0 and this times 2^n (at most 30 s).",
+        ),
+    ] = 0.5
+    llm_circuit_failure_threshold: Annotated[
+        int,
+        Field(
+            ge=1,
+            description="Failed LLM calls in a row (unreachable, timed out, 5xx, after retries) that open "
+            "the circuit: calls then fail at once with 503 until the cool-down ends.",
+        ),
+    ] = 5
+    llm_circuit_cooldown_seconds: Annotated[
+        float,
+        Field(
+            gt=0,
+            description="How long an open circuit fails calls at once before one probe call is let through.",
+        ),
+    ] = 30.0
+    shutdown_grace_seconds: Annotated[
+        int,
+        Field(
+            ge=1,
+            description="On SIGTERM, how long in-flight requests may take to finish before connections are "
+            "closed; batch items in flight go back to the queue at once.",
+        ),
+    ] = 60
     llm_max_reasks: Annotated[
         int,
         Field(

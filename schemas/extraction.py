@@ -348,6 +348,27 @@ class HealthStatus(Contract):
     ]
 
 
+class CircuitStatus(Contract):
+    """Whether calls to the LLM are paused because it kept failing."""
+
+    state: Annotated[
+        Literal["closed", "open", "half_open"],
+        Field(
+            description="`closed`: calls go through. `open`: the endpoint failed repeatedly and calls "
+            "fail at once with 503. `half_open`: the cool-down is over and the next call probes it.",
+            examples=["closed"],
+        ),
+    ]
+    consecutive_failures: Annotated[
+        int,
+        Field(ge=0, description="LLM calls that failed in a row (after transport retries).", examples=[0]),
+    ]
+    retry_after: Annotated[
+        int | None,
+        Field(description="While `open`: seconds until a probe call is let through.", examples=[None]),
+    ]
+
+
 class LLMStatus(Contract):
     """State of the configured LLM endpoint."""
 
@@ -358,6 +379,10 @@ class LLMStatus(Contract):
     ]
     detail: Annotated[
         str, Field(description="What the probe found.", examples=["endpoint answered in 12 ms"])
+    ]
+    circuit: Annotated[
+        CircuitStatus,
+        Field(description="The circuit breaker in front of the LLM: `open` makes the service not ready."),
     ]
 
 

@@ -204,9 +204,7 @@ async def test_llm_failures_become_item_problems_and_retry_requeues_them(
     assert await results(client, batch["id"], f"?after={first[-1]['cursor']}") == [replacement]
 
 
-async def test_rate_limits_requeue_instead_of_failing(
-    client: AsyncTestClient[Litestar], httpx_mock: HTTPXMock
-) -> None:
+async def test_rate_limits_are_retried_by_the_llm_client_not_requeued(httpx_mock: HTTPXMock) -> None:
     httpx_mock.add_response(
         url=COMPLETIONS_URL,
         status_code=429,
@@ -214,9 +212,10 @@ async def test_rate_limits_requeue_instead_of_failing(
         json={"error": {"message": "slow"}},
     )
     llm_answers_every_article(httpx_mock)
-    batch = await submit(client, ndjson([{"text": article_text(1)}]))
-    started = asyncio.get_running_loop().time()
-    done = await wait_until_finished(client, batch["id"])
+    async with AsyncTestClient(app=create_app(make_settings(llm_max_retries=1))) as client:
+        batch = await submit(client, ndjson([{"text": article_text(1)}]))
+        started = asyncio.get_running_loop().time()
+        done = await wait_until_finished(client, batch["id"])
     assert asyncio.get_running_loop().time() - started >= 0.9  # Retry-After was honoured
     assert done["counts"]["succeeded"] == 1
     assert done["counts"]["failed"] == 0

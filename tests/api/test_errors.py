@@ -235,7 +235,7 @@ async def test_transport_failures_of_the_llm(
     await assert_still_serving(client, httpx_mock)
 
 
-async def test_transport_retries_are_the_openai_clients_and_bounded(httpx_mock: HTTPXMock) -> None:
+async def test_transport_retries_are_one_layer_and_bounded(httpx_mock: HTTPXMock) -> None:
     app = create_app(make_settings(llm_max_retries=2))
     httpx_mock.add_response(
         url=COMPLETIONS_URL,

@@ -6,6 +6,14 @@ built from the article in the request: every numbered quote candidate is read as
 names become actors. Everything it returns is copied from the article, so the service's grounding
 does real work on it. `GET /v1/models` answers for readiness probes.
 
+Faults, for the reliability tests and the load test: each completion behaves as the first of
+  1. a marker in the article, `FAKE-LLM:<fault>` (for concurrent clients: the article chooses);
+  2. the next entry of the queue that `POST /_script` set (`{"queue": [...], "default": ...}`);
+  3. the default (`ok` unless `/_script` changed it).
+A behaviour is a fault name, optionally with `:<seconds>` (`rate_limit:2` sends Retry-After: 2,
+`hang:5` hangs 5 s, `slow:1.5` answers correctly after 1.5 s). `GET /_stats` counts completions
+by behaviour and the tokens billed; `POST /_reset` clears counts and the script.
+
     python -m tests.fakes.fake_llm --port 8090 --latency-ms 1000
 """
 
@@ -16,9 +24,12 @@ import asyncio
 import hashlib
 import json
 import re
+import socket
+import struct
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -35,6 +46,23 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 _REPORTED = re.compile(r"\bsaid that ([^.\n]{12,200})")
 _SENTENCE = re.compile(r"[^.!?\n]{30,240}[.!?]")
 _NAME = re.compile(r"\b([A-Z][a-z]+(?: [A-Z][a-z]+)+)\b")
+_MARKER = re.compile(r"FAKE-LLM:([a-z_0-9]+(?::[0-9.]+)?)")
+
+FAULTS = (
+    "ok",  # a correct, grounded answer
+    "slow",  # a correct answer after `:<seconds>` (default 1)
+    "rate_limit",  # 429 with Retry-After `:<seconds>` (default 1)
+    "error_500",
+    "error_503",
+    "reset",  # the TCP connection is reset before any response
+    "hang",  # no answer for `:<seconds>` (default an hour): past any sane timeout
+    "truncated",  # the model's JSON cut off in the middle (finish_reason stop)
+    "invalid_schema",  # well-formed JSON that breaks the schema
+    "ungrounded",  # a correct answer plus quotes and actors that are not in the article
+    "refusal",  # OpenAI's refusal field, no content
+)
+INVENTED_QUOTE = "We will never negotiate with anyone, under any circumstances whatsoever"
+INVENTED_SPEAKER = "Zebulon Quartermaine"
 
 
 def _article(messages: list[dict[str, Any]]) -> str:
@@ -85,26 +113,80 @@ def synthetic_facts(article: str, lists: dict[str, Any]) -> dict[str, Any]:
     return facts
 
 
-def completion(request: dict[str, Any]) -> dict[str, Any]:
+def _requested_lists(request: dict[str, Any]) -> dict[str, Any]:
     schema = request.get("response_format", {}).get("json_schema", {}).get("schema", {})
-    lists = schema.get("properties", {})
-    content = json.dumps(synthetic_facts(_article(request.get("messages", [])), lists), ensure_ascii=False)
+    return dict(schema.get("properties", {}))
+
+
+def faulty_content(fault: str, request: dict[str, Any]) -> tuple[str | None, str | None]:
+    """The assistant message's content and refusal for a fault that answers 200."""
+    facts = synthetic_facts(_article(request.get("messages", [])), _requested_lists(request))
+    if fault == "refusal":
+        return None, "I can't help with that."
+    if fault == "invalid_schema":
+        return json.dumps({"actors": "nobody", "quotes": [{"text": 5, "kind": "shouted"}]}), None
+    if fault == "ungrounded":
+        facts.setdefault("actors", []).append(
+            {"name": INVENTED_SPEAKER, "kind": "person", "roles": [], "mentions": []}
+        )
+        facts.setdefault("reported_quotes", []).append(
+            {"text": INVENTED_QUOTE, "speaker": INVENTED_SPEAKER, "kind": "direct", "verb": "said"}
+        )
+    content = json.dumps(facts, ensure_ascii=False)
+    if fault == "truncated":
+        content = content[: len(content) // 2]
+    return content, None
+
+
+def completion(
+    request: dict[str, Any], content: str | None = None, refusal: str | None = None
+) -> dict[str, Any]:
+    if content is None and refusal is None:
+        facts = synthetic_facts(_article(request.get("messages", [])), _requested_lists(request))
+        content = json.dumps(facts, ensure_ascii=False)
     prompt_tokens = len(json.dumps(request.get("messages", []))) // 4
-    completion_tokens = len(content) // 4
+    completion_tokens = len(content or refusal or "") // 4
+    message: dict[str, Any] = {"role": "assistant", "content": content}
+    if refusal is not None:
+        message["refusal"] = refusal
     return {
         "id": "chatcmpl-fake",
         "object": "chat.completion",
         "created": int(time.time()),
         "model": request.get("model", "fake"),
-        "choices": [
-            {"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}
-        ],
+        "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
         "usage": {
             "prompt_tokens": prompt_tokens,
             "completion_tokens": completion_tokens,
             "total_tokens": prompt_tokens + completion_tokens,
         },
     }
+
+
+def _json(
+    status: int, payload: Any, headers: dict[str, str] | None = None
+) -> tuple[int, bytes, dict[str, str]]:
+    return status, json.dumps(payload).encode(), headers or {}
+
+
+def _error(
+    status: int, message: str, headers: dict[str, str] | None = None
+) -> tuple[int, bytes, dict[str, str]]:
+    return _json(status, {"error": {"message": message, "type": "fake", "code": None}}, headers)
+
+
+def _encoded(answer: dict[str, Any]) -> tuple[bytes, int, int]:
+    usage = answer["usage"]
+    return json.dumps(answer).encode(), usage["prompt_tokens"], usage["completion_tokens"]
+
+
+def _reset_connection(send: Any) -> None:
+    """A TCP reset, as from a crashed proxy: linger 0 and abort, so the kernel sends RST, no FIN."""
+    transport = send.__self__.transport  # uvicorn's request cycle holds the connection's transport
+    sock = transport.get_extra_info("socket")
+    if sock is not None:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    transport.abort()
 
 
 class FakeLLM:
@@ -114,11 +196,80 @@ class FakeLLM:
         self.latency_s = latency_s
         # Benchmarks send the same article over and over: answering from memory keeps the fake's own CPU
         # out of the service's figures (both share the machine's cores).
-        self._answers: dict[bytes, bytes] = {}
+        self._answers: dict[bytes, tuple[bytes, int, int]] = {}
         self.completions = 0
         # Time from a request's last byte to its answer, as this process saw it: benchmarks subtract it
         # rather than the nominal latency, which the event loop's timers overshoot by up to a millisecond.
         self.answering_ms = 0.0
+        self.by_fault: Counter[str] = Counter()
+        self.tokens: Counter[str] = Counter()
+        self.queue: list[str] = []
+        self.default = "ok"
+
+    def _behaviour(self, article: str) -> str:
+        if "FAKE-LLM:" in article and (marker := _MARKER.search(article)):
+            return marker.group(1)
+        if self.queue:
+            return self.queue.pop(0)
+        return self.default
+
+    async def _complete(self, body: bytes, send: Any) -> tuple[int, bytes, dict[str, str]] | None:
+        started = time.perf_counter()
+        request = json.loads(body)
+        behaviour = self._behaviour(_article(request.get("messages", [])))
+        fault, _, argument = behaviour.partition(":")
+        seconds = float(argument) if argument else None
+        self.by_fault[fault] += 1
+        if fault == "rate_limit":
+            after = seconds if seconds is not None else 1
+            return _error(429, "Rate limit reached", {"retry-after": f"{after:g}"})
+        if fault in ("error_500", "error_503"):
+            return _error(int(fault[-3:]), "The server had an error while processing your request.")
+        if fault == "reset":
+            _reset_connection(send)
+            return None
+        if fault == "hang":
+            await asyncio.sleep(seconds if seconds is not None else 3600)
+            return _error(500, "hung")
+        if fault in ("ok", "slow"):
+            # The answer depends on the article and the lists asked for, not on the rest of the prompt.
+            key = hashlib.sha256(
+                (_article(request.get("messages", [])) + json.dumps(request.get("response_format"))).encode()
+            ).digest()
+            if (answer := self._answers.get(key)) is None:
+                answer = self._answers[key] = _encoded(completion(request))
+        elif fault in FAULTS:
+            answer = _encoded(completion(request, *faulty_content(fault, request)))
+        else:
+            return _error(400, f"unknown fake fault {behaviour!r}; known: {', '.join(FAULTS)}")
+        payload, prompt_tokens, completion_tokens = answer
+        self.tokens["prompt_tokens"] += prompt_tokens
+        self.tokens["completion_tokens"] += completion_tokens
+        latency = seconds if fault == "slow" and seconds is not None else 1.0 if fault == "slow" else 0
+        await asyncio.sleep(max(0.0, max(latency, self.latency_s) - (time.perf_counter() - started)))
+        self.answering_ms += (time.perf_counter() - started) * 1000
+        return 200, payload, {}
+
+    def _script(self, body: bytes) -> tuple[int, bytes, dict[str, str]]:
+        script = json.loads(body or b"{}")
+        self.queue = list(script.get("queue", []))
+        self.default = script.get("default", "ok")
+        return _json(200, {"queue": self.queue, "default": self.default})
+
+    def _reset(self) -> tuple[int, bytes, dict[str, str]]:
+        self.completions = 0
+        self.answering_ms = 0.0
+        self.by_fault.clear()
+        self.tokens.clear()
+        self.queue, self.default = [], "ok"
+        return _json(200, {"reset": True})
+
+    def _stats(self) -> tuple[int, bytes, dict[str, str]]:
+        return _json(
+            200,
+            {"completions": self.completions, "by_fault": self.by_fault, "tokens": self.tokens,
+             "queue": self.queue, "default": self.default, "answering_ms": self.answering_ms},
+        )  # fmt: skip
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -129,28 +280,27 @@ class FakeLLM:
             message = await receive()
             body += message.get("body", b"")
             more = message.get("more_body", False)
-        if scope["path"].endswith("/chat/completions"):
+        path = scope["path"]
+        answer: tuple[int, bytes, dict[str, str]] | None
+        if path.endswith("/chat/completions"):
             self.completions += 1
-            started = time.perf_counter()
-            request = json.loads(body)
-            # The answer depends on the article and the lists asked for, not on the rest of the prompt.
-            key = hashlib.sha256(
-                (_article(request.get("messages", [])) + json.dumps(request.get("response_format"))).encode()
-            ).digest()
-            if (payload := self._answers.get(key)) is None:
-                payload = self._answers[key] = json.dumps(completion(request)).encode()
-            await asyncio.sleep(max(0.0, self.latency_s - (time.perf_counter() - started)))
-            self.answering_ms += (time.perf_counter() - started) * 1000
-            status = 200
-        elif scope["path"] == "/_stats":
-            stats = {"completions": self.completions, "answering_ms": self.answering_ms}
-            payload, status = json.dumps(stats).encode(), 200
-        elif scope["path"].endswith("/models"):
-            payload, status = b'{"object":"list","data":[{"id":"fake","object":"model"}]}', 200
+            answer = await self._complete(body, send)
+            if answer is None:
+                return  # the connection is gone
+        elif path == "/_stats":
+            answer = self._stats()
+        elif path == "/_script" and scope["method"] == "POST":
+            answer = self._script(body)
+        elif path == "/_reset" and scope["method"] == "POST":
+            answer = self._reset()
+        elif path.endswith("/models"):
+            answer = 200, b'{"object":"list","data":[{"id":"fake","object":"model"}]}', {}
         else:
-            payload, status = b'{"error":{"message":"not found"}}', 404
-        await send({"type": "http.response.start", "status": status,
-                    "headers": [(b"content-type", b"application/json")]})  # fmt: skip
+            answer = _error(404, "not found")
+        status, payload, headers = answer
+        raw_headers = [(b"content-type", b"application/json")]
+        raw_headers += [(name.encode(), value.encode()) for name, value in headers.items()]
+        await send({"type": "http.response.start", "status": status, "headers": raw_headers})
         await send({"type": "http.response.body", "body": payload})
 
 
@@ -158,16 +308,28 @@ class FakeLLM:
 class RunningFakeLLM:
     base_url: str
 
-    def stats(self) -> dict[str, float]:
-        return dict(httpx.get(self.base_url.removesuffix("/v1") + "/_stats", timeout=5).json())
+    @property
+    def root(self) -> str:
+        return self.base_url.removesuffix("/v1")
 
     def completions(self) -> int:
-        """How many chat completions the fake has answered so far."""
+        """How many chat completions the fake has been asked for so far (faulty ones included)."""
         return int(self.stats()["completions"])
+
+    def stats(self) -> dict[str, Any]:
+        """Completions asked for, by behaviour, and the tokens billed for the answers."""
+        return dict(httpx.get(f"{self.root}/_stats", timeout=5).json())
 
     def answering_ms(self) -> float:
         """The fake's own time spent answering completions so far (its latency as it measured it)."""
-        return self.stats()["answering_ms"]
+        return float(self.stats()["answering_ms"])
+
+    def script(self, *queue: str, default: str = "ok") -> None:
+        """The next completions behave as `queue` says, in order; later ones as `default`."""
+        httpx.post(f"{self.root}/_script", json={"queue": list(queue), "default": default}, timeout=5)
+
+    def reset(self) -> None:
+        httpx.post(f"{self.root}/_reset", timeout=5).raise_for_status()
 
 
 @contextmanager
@@ -209,6 +371,7 @@ def main() -> None:
     uvicorn.run(
         FakeLLM(args.latency_ms / 1000), host="127.0.0.1", port=args.port, log_level="warning",
         access_log=False, loop="uvloop", http="httptools",
+        timeout_graceful_shutdown=1,  # a hanging answer must not hold the fake's exit
     )  # fmt: skip
 
 
