@@ -45,7 +45,7 @@ from schemas import (
     Usage,
     WarningCode,
 )
-from schemas.llm_output import REPORTED_QUOTES, merge_answers
+from schemas.llm_output import REPORTED_QUOTES, ModelQuoteAttribution, merge_answers
 
 ItemT = TypeVar("ItemT", Quote, Event, Position, Proposal)
 
@@ -152,7 +152,11 @@ class FactAssembler:
                 read.add(attribution.n)
                 yield label, attribution, candidates[attribution.n - 1]
         for n, candidate in enumerate(candidates, start=1):
-            if n not in read:
+            if n in read:
+                continue
+            if candidate.attributed_to:  # the text names its speaker ("– Name"): a quote without the model
+                yield f"candidates[{n}]", ModelQuoteAttribution(n=n, kind="direct", speaker=None), candidate
+            else:
                 self.warn(
                     WarningCode.UNREAD, f"candidates[{n}]", f"the model did not read “{candidate.text[:200]}”"
                 )
@@ -163,7 +167,8 @@ class FactAssembler:
         located = Located(candidate.start, candidate.end, MatchKind.EXACT, 100.0)
         claims.claim(located)
         span = self.index.span(located)
-        speaker = self.actor(attribution.speaker, label, span) or self.actor(candidate.attributed_to, label)
+        # A speaker the text names beside the quote ("– Name") outranks the model's reading.
+        speaker = self.actor(candidate.attributed_to, label) or self.actor(attribution.speaker, label, span)
         return Quote(
             id=label,
             text=candidate.text,

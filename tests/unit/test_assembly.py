@@ -120,3 +120,14 @@ def test_a_candidate_read_twice_out_of_range_or_not_at_all_is_warned_about() -> 
         ("duplicate", "reported_quotes[0]"),  # a candidate already holds these words
     ]
     assert len(result["quotes"]) == 1
+
+
+def test_a_quote_whose_speaker_the_text_names_needs_no_reading_and_keeps_that_speaker() -> None:
+    """A block followed by "– Name": the model that skips it or names someone else changes nothing."""
+    for readings in ([], [{"n": 1, "kind": "direct", "speaker": "Europe"}]):
+        result = assemble_quotes(readings, [])
+        [quote] = [q for q in result["quotes"] if q["text"].startswith("We will not wait")]
+        assert quote["kind"] == "direct"
+        speaker = next(a for a in result["actors"] if a["id"] == quote["speaker_id"])
+        assert speaker["name"] == "Kaja Kallas"
+        assert ("unread", "candidates[1]") not in [(w["code"], w["item"]) for w in result["warnings"]]
