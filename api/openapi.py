@@ -22,6 +22,7 @@ from litestar.openapi.spec import (
 
 import factline
 from api.archive_upload import UPLOAD_FORM, UPLOAD_FORM_SCHEMA
+from api.views import BATCH_VALUE_PATTERN
 from schemas import TEXT_PATTERN, ExtractionRequest
 
 API_VERSION = "0.1.0"
@@ -66,6 +67,7 @@ def finish_document(document: OpenAPI) -> None:
     drop_generic_validation_responses(document)
     document_request_constraints(document)
     share_item_type(document)
+    document_batch_values(document)
     document_streams_as_bytes(document)
     if document.components.schemas is not None:
         document.components.schemas[UPLOAD_FORM] = UPLOAD_FORM_SCHEMA
@@ -124,6 +126,16 @@ def share_item_type(document: OpenAPI) -> None:
         for parameter in operation.parameters or []:
             if isinstance(parameter, Parameter) and parameter.name == "types":
                 parameter.schema = Schema(type=OpenAPIType.ARRAY, items=ITEM_TYPE)
+
+
+def document_batch_values(document: OpenAPI) -> None:
+    """The views' `batch` values must each name a batch: litestar leaves the items' pattern out."""
+    for operation in _operations(document):
+        for parameter in operation.parameters or []:
+            if not isinstance(parameter, Parameter) or parameter.name != "batch":
+                continue
+            if isinstance(schema := parameter.schema, Schema) and isinstance(schema.items, Schema):
+                schema.items.pattern = BATCH_VALUE_PATTERN
 
 
 def document_streams_as_bytes(document: OpenAPI) -> None:

@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
+import msgspec
 from litestar import Controller, Request, Response, get
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
@@ -18,6 +19,7 @@ from schemas.views import ActorPage, PositionPage, ProposalPage, TimelinePage, V
 NDJSON = "application/x-ndjson"
 NEXT_CURSOR = "Next-Cursor"
 MAX_BATCHES = 50
+BATCH_VALUE_PATTERN = r"^\s*[^,\s]"  # each value names at least one batch
 _NDJSON_NOTE = (
     " With `Accept: application/x-ndjson` the page's items come one JSON object per line instead, and the "
     f"next page's cursor in the `{NEXT_CURSOR}` header."
@@ -25,9 +27,11 @@ _NDJSON_NOTE = (
 _RESPONSES = problem_responses(BATCH_NOT_FOUND, INVALID_REQUEST, *ALWAYS_POSSIBLE)
 
 BatchIds = Annotated[
-    list[str],
+    list[Annotated[str, msgspec.Meta(pattern=BATCH_VALUE_PATTERN)]],
     Parameter(
         description="The batches to combine: repeated (`batch=a&batch=b`) or comma-separated.",
+        min_items=1,
+        max_items=MAX_BATCHES,
     ),
 ]
 ActorText = Annotated[

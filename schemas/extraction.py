@@ -348,11 +348,19 @@ class HealthStatus(Contract):
     ]
 
 
+class CircuitState(StrEnum):
+    """The LLM circuit breaker's state."""
+
+    CLOSED = "closed"
+    OPEN = "open"
+    HALF_OPEN = "half_open"
+
+
 class CircuitStatus(Contract):
     """Whether calls to the LLM are paused because it kept failing."""
 
     state: Annotated[
-        Literal["closed", "open", "half_open"],
+        CircuitState,
         Field(
             description="`closed`: calls go through. `open`: the endpoint failed repeatedly and calls "
             "fail at once with 503. `half_open`: the cool-down is over and the next call probes it.",

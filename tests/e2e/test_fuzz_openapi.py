@@ -18,7 +18,7 @@ from schemathesis import Case
 from schemathesis.checks import CheckFunction
 from schemathesis.core.parameters import ParameterLocation
 from schemathesis.generation import GenerationMode
-from schemathesis.specs.openapi.checks import positive_data_acceptance
+from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
 
 from api.app import create_app
 from tests.conftest import ROOT, make_settings, serving
@@ -66,6 +66,15 @@ def test_every_operation_keeps_its_contract(case: Case, base_url: str) -> None:
     excluded: list[CheckFunction] = []
     if case.operation.label == "POST /v1/batches":
         # Random bytes that fit `format: binary` are no archive: refusing them is right, not a finding.
+        excluded.append(positive_data_acceptance)
+    if case.media_type == "text/plain":
+        # A "wrong type" text/plain body (an integer, say) goes out as its text, which is a valid article.
+        excluded.append(negative_data_rejection)
+    query_values = case.query or {}
+    if case.operation.label.startswith("GET /v1/views/") and str(query_values.get("since", "")) > str(
+        query_values.get("until", "9999")
+    ):
+        # `since` after `until` is refused with 422; a schema cannot say that one date follows another.
         excluded.append(positive_data_acceptance)
     query = case.meta.components.get(ParameterLocation.QUERY) if case.meta else None
     if (
