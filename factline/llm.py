@@ -23,7 +23,6 @@ from typing import Any, TypeVar, cast
 import httpx
 import instructor
 import openai
-from httpx_aiohttp.transport import AiohttpTransport
 from instructor.core.exceptions import IncompleteOutputException, InstructorRetryException
 from pydantic import BaseModel
 
@@ -37,7 +36,7 @@ from factline.errors import (
     LLMTimeout,
     LLMUnavailable,
 )
-from factline.llm_transport import RetryingTransport, retry_after_seconds
+from factline.llm_transport import AiohttpLLMTransport, RetryingTransport, retry_after_seconds
 from factline.metrics import record_llm_call
 from factline.settings import Settings
 from schemas import Usage
@@ -148,7 +147,7 @@ class LLMClient:
         timeout = httpx.Timeout(settings.llm_timeout_seconds, connect=settings.llm_connect_timeout_seconds)
         limits = httpx.Limits(max_connections=settings.llm_max_concurrency * 2)
         inner: httpx.AsyncBaseTransport = (
-            AiohttpTransport(limits=limits)
+            AiohttpLLMTransport(limits=limits)
             if settings.llm_http_client == "aiohttp"
             else httpx.AsyncHTTPTransport(limits=limits)
         )

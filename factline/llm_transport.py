@@ -14,7 +14,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+import aiohttp
 import httpx
+from httpx_aiohttp.transport import AiohttpTransport
 from tenacity import (
     AsyncRetrying,
     RetryCallState,
@@ -139,3 +141,20 @@ def _log_retry(state: RetryCallState) -> None:
         what,
         state.upcoming_sleep,
     )
+
+
+class AiohttpLLMTransport(AiohttpTransport):
+    """aiohttp under httpx, with broken connections reported as such.
+
+    httpx-aiohttp 0.2 maps every aiohttp connection error to `ConnectTimeout`, so a reset or a
+    connection the server dropped would read as a timeout (504) instead of an unreachable endpoint
+    (503). Only a real timeout stays one.
+    """
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        try:
+            return await super().handle_async_request(request)
+        except httpx.ConnectTimeout as error:
+            if isinstance(error.__cause__, TimeoutError | aiohttp.ServerTimeoutError):
+                raise
+            raise httpx.ReadError(str(error), request=request) from error.__cause__

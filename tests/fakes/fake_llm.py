@@ -66,10 +66,11 @@ INVENTED_SPEAKER = "Zebulon Quartermaine"
 
 
 def _article(messages: list[dict[str, Any]]) -> str:
-    """The user message before the task: the article (earlier ones are the worked example)."""
-    users = [m["content"] for m in messages if m["role"] == "user"]
-    user = users[-2] if len(users) > 1 else users[-1] if users else ""
-    return str(user).split("Article:\n", 1)[-1].split("\n\nQuote candidates:\n", 1)[0]
+    """The last user message that holds an article: the worked example's comes earlier, and the task
+    and a re-ask's validation errors come after it."""
+    users = [str(m["content"]) for m in messages if m["role"] == "user"]
+    user = next((u for u in reversed(users) if "Article:\n" in u), users[-1] if users else "")
+    return user.split("Article:\n", 1)[-1].split("\n\nQuote candidates:\n", 1)[0]
 
 
 def synthetic_facts(article: str, lists: dict[str, Any]) -> dict[str, Any]:
