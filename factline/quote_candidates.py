@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 # Opening mark -> the marks that may close it (German „…“, Polish „…”, French «…», English “…”).
 _PAIRS: dict[str, str] = {"“": "”", "„": "“”", "«": "»", "‘": "’", '"': '"'}
@@ -90,6 +91,13 @@ def _byline(text: str, paragraphs: list[tuple[int, int]], index: int) -> str | N
 
 def find_quote_candidates(text: str) -> list[QuoteCandidate]:
     """Every quoted span of the article, in text order, outermost quotes only."""
+    return list(_candidates(text))
+
+
+@lru_cache(maxsize=64)
+def _candidates(text: str) -> tuple[QuoteCandidate, ...]:
+    """Remembered per text: one request needs them for its cache key and again for its prompt, and a
+    batch asks for the same article more than once."""
     paragraphs = _paragraphs(text)
     candidates: list[QuoteCandidate] = []
     index, at = 0, 0
@@ -124,4 +132,4 @@ def find_quote_candidates(text: str) -> list[QuoteCandidate]:
                 )
             )
         index, at = last, end + 1
-    return candidates
+    return tuple(candidates)
