@@ -382,7 +382,9 @@ def measure_batch_time(articles: int, latency_ms: float, concurrency: int, runs:
             while (batch := batch_status(client, base, batch["id"]))["counts"]["pending"]:
                 time.sleep(0.05)
             wall = time.monotonic() - submitted
-            assert batch["counts"]["succeeded"] == articles, batch["counts"]
+            if batch["counts"]["succeeded"] != articles:
+                failed = client.get(f"{base}/v1/batches/{batch['id']}/results").text
+                raise AssertionError([line for line in failed.splitlines() if '"failed"' in line][:3])
             started = datetime.fromisoformat(batch["started_at"])
             created = datetime.fromisoformat(batch["created_at"])
             rows.append(

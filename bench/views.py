@@ -36,10 +36,10 @@ from factline.archives import ArchiveEntry  # noqa: E402
 from factline.batch_store import BatchStore  # noqa: E402
 from factline.database import create_engine, sessions, upgrade_to_head  # noqa: E402
 from factline.extraction import assemble_extraction  # noqa: E402
+from factline.prompting import quote_candidates_for  # noqa: E402
 from factline.tables import BatchRow  # noqa: E402
 from factline.view_queries import CrossArticleViews, ViewFilter  # noqa: E402
 from schemas import (  # noqa: E402
-    ALL_ITEM_TYPES,
     ArchiveKind,
     Extraction,
     ExtractionRequest,
@@ -159,10 +159,17 @@ def synthetic_article(n: int) -> ExtractionRequest:
 
 def extraction_of(request: ExtractionRequest) -> Extraction:
     """What the service would return with the fake LLM answering: the fake's answer, really grounded."""
-    answer = synthetic_facts(request.text, [t.list_name for t in ALL_ITEM_TYPES])
-    facts = facts_model_for(request.types).model_validate(answer)
+    candidates = quote_candidates_for(request)
+    model = facts_model_for(request.types, candidates=len(candidates))
+    answer = synthetic_facts(request.text, model.model_json_schema()["properties"])
     return assemble_extraction(
-        request, facts, usage=NO_USAGE, model="fake", prompt_version="bench", fuzzy_threshold=90
+        request,
+        model.model_validate(answer),
+        candidates=candidates,
+        usage=NO_USAGE,
+        model="fake",
+        prompt_version="bench",
+        fuzzy_threshold=90,
     )
 
 
@@ -183,10 +190,10 @@ class ViewTimer:
         self.cpu_seconds: list[float] = []
 
     async def __call__(self, *args: Any) -> None:
-        started, cpu = time.perf_counter(), time.process_time()
+        started, cpu = time.perf_counter(), time.thread_time()
         await self.update(*args)
         self.seconds.append(time.perf_counter() - started)
-        self.cpu_seconds.append(time.process_time() - cpu)
+        self.cpu_seconds.append(time.thread_time() - cpu)
 
 
 async def add_articles(store: BatchStore, first: int, count: int, timer: ViewTimer) -> list[float]:

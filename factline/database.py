@@ -11,6 +11,7 @@ claim with `FOR UPDATE SKIP LOCKED`, and start-up migrations are serialised by a
 from __future__ import annotations
 
 import asyncio
+import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -22,6 +23,8 @@ from sqlalchemy import Connection, Engine, event, text
 from sqlalchemy import create_engine as create_sync_engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from factline.sqlite_connections import connector, statements_on_loop_thread
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 _READ_ONLY = "factline_read_only"
@@ -39,7 +42,9 @@ def create_engine(url: str, concurrency: int = 1) -> AsyncEngine:
         return create_async_engine(url, pool_pre_ping=True, pool_size=concurrency + 5, max_overflow=10)
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-    engine = create_async_engine(url, connect_args={"timeout": 30})
+        engine = create_async_engine(url, async_creator=connector(parsed.database, timeout=30))
+    else:
+        engine = create_async_engine(url, connect_args={"timeout": 30})
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _: Any) -> None:
@@ -58,22 +63,32 @@ def create_engine(url: str, concurrency: int = 1) -> AsyncEngine:
     return engine
 
 
+_WRITERS: weakref.WeakKeyDictionary[Engine, asyncio.Lock] = weakref.WeakKeyDictionary()
+
+
 class OneWriterAtATime(async_sessionmaker[AsyncSession]):
     """Write transactions (`begin()`) of this process queue on an asyncio lock, for SQLite.
 
     SQLite admits one writer. Without the queue, concurrent writers wait in SQLite's busy handler,
     which sleeps in steps of 1 to 100 ms: a burst of batch workers finishing together lost tens of
-    milliseconds each. The lock hands the database to the next writer the moment it is free.
+    milliseconds each. The lock hands the database to the next writer the moment it is free, and
+    the transaction's statements run on the loop's thread (`sqlite_connections`), so it holds the
+    lock for the time SQLite needs, not for the loop's turns.
     """
 
     def __init__(self, engine: AsyncEngine) -> None:
         super().__init__(engine, expire_on_commit=False)
-        self._writer = asyncio.Lock()
+        # One queue per database, however many session makers share it (the cache and the batch
+        # store each have one): two queues would let two writers meet in SQLite's busy handler,
+        # which, with statements on the loop's thread, blocks the loop the other writer needs.
+        self._writer = _WRITERS.setdefault(engine.sync_engine, asyncio.Lock())
 
     @asynccontextmanager
     async def begin(self) -> AsyncIterator[AsyncSession]:  # type: ignore[override]
-        async with self._writer, super().begin() as session:
-            yield session
+        async with self._writer:
+            with statements_on_loop_thread():
+                async with super().begin() as session:
+                    yield session
 
 
 def sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -23,6 +23,10 @@ class TokenCounter(Protocol):
         """Tokens of each piece."""
         ...
 
+    def prepare(self) -> None:
+        """Load what counting needs (blocking; called off the event loop at start-up)."""
+        ...
+
 
 @cache
 def _encoding(name: str) -> Any:
@@ -38,6 +42,9 @@ class BpeCounter:
     def __init__(self, encoding: str) -> None:
         self.encoding = encoding
 
+    def prepare(self) -> None:
+        _encoding(self.encoding)
+
     async def count(self, pieces: Sequence[str]) -> list[int]:
         encoding = _encoding(self.encoding)
         return [len(encoding.encode_ordinary(piece)) for piece in pieces]
@@ -49,6 +56,9 @@ class LlamaServerCounter:
     def __init__(self, base_url: str, timeout: float) -> None:
         self.url = base_url.rstrip("/").removesuffix("/v1") + "/tokenize"
         self.timeout = timeout
+
+    def prepare(self) -> None:
+        """Nothing to load: the server holds the tokenizer."""
 
     async def count(self, pieces: Sequence[str]) -> list[int]:
         async with httpx.AsyncClient(timeout=self.timeout) as http:

@@ -14,10 +14,12 @@ async def insert_ignoring_duplicates(
     table: type[DeclarativeBase],
     values: dict[str, Any] | list[dict[str, Any]],
     keys: list[str],
-) -> int:
-    """Insert rows unless a row with the same `keys` exists; returns how many were inserted."""
+) -> None:
+    """Insert rows unless a row with the same `keys` exists.
+
+    The rows go as parameters of one cached statement (executemany), not as a statement built and
+    compiled for each list of rows.
+    """
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(table).values(values).on_conflict_do_nothing(index_elements=keys)
-    result = await session.execute(statement)
-    return int(getattr(result, "rowcount", 0) or 0)
+    await session.execute(insert(table).on_conflict_do_nothing(index_elements=keys), values)

@@ -11,9 +11,10 @@ import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from datetime import date
+from typing import Any, cast
 
-from sqlalchemy import delete, func, select, text, update
+from sqlalchemy import Table, bindparam, delete, func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from factline.cross_names import CrossName, cross_name
@@ -21,6 +22,7 @@ from factline.database import VIEWS_LOCK
 from factline.grounding import fold
 from factline.proposal_matching import CANDIDATES, proposal_match, proposal_terms
 from factline.tables import (
+    Base,
     ViewActorItemRow,
     ViewActorNameRow,
     ViewActorRow,
@@ -35,6 +37,29 @@ from schemas import Actor, ActorKind, Extraction, Span
 logger = logging.getLogger("factline.views")
 
 _PERSONAL = (ActorKind.PERSON.value, ActorKind.OTHER.value)
+
+
+def _table(model: type[Base]) -> Table:
+    """The Core table of a model: inserts through it skip the ORM's bulk-insert machinery."""
+    return cast(Table, model.__table__)
+
+
+# Built once: SQLAlchemy's statement construction cost more CPU per article than the statements'
+# execution, and it ran inside the write transaction, where it held up every other writer.
+_KNOWN_ACTORS = select(ViewActorRow.key, ViewActorRow.name, ViewActorRow.kind, ViewActorRow.surname).where(
+    ViewActorRow.key.in_(bindparam("keys", expanding=True))
+    | ViewActorRow.surname.in_(bindparam("surnames", expanding=True))
+)
+_PROPOSAL_CANDIDATES = (
+    select(ViewProposalRow.id, ViewProposalRow.summary)
+    .join(ViewProposalTermRow, ViewProposalTermRow.proposal_id == ViewProposalRow.id)
+    .where(ViewProposalTermRow.term.in_(bindparam("terms", expanding=True)))
+    .group_by(ViewProposalRow.id, ViewProposalRow.summary)
+    .order_by(func.count().desc(), ViewProposalRow.id)
+    .limit(CANDIDATES)
+)
+_NEW_PROPOSAL = insert(_table(ViewProposalRow)).returning(ViewProposalRow.id)
+_NEW_FACTS = insert(_table(ViewFactRow)).returning(ViewFactRow.id, sort_by_parameter_order=True)
 
 
 @dataclass(frozen=True)
@@ -115,14 +140,8 @@ class _ArticleViews:
         """The archive's actors this article may merge with, in one query: same key or same surname."""
         wanted_keys = sorted(key for key in keys if key)
         wanted_surnames = sorted(surname for surname in surnames if surname)
-        rows = (
-            await self.session.scalars(
-                select(ViewActorRow).where(
-                    ViewActorRow.key.in_(wanted_keys) | ViewActorRow.surname.in_(wanted_surnames)
-                )
-            )
-        ).all()
-        self.known = {row.key: (row.name, row.kind, row.surname) for row in rows}
+        rows = await self.session.execute(_KNOWN_ACTORS, {"keys": wanted_keys, "surnames": wanted_surnames})
+        self.known = {key: (name, kind, surname) for key, name, kind, surname in rows}
 
     def _people(self, surname: str | None) -> list[str]:
         """Known people with a full name ending in `surname`."""
@@ -206,95 +225,113 @@ class _ArticleViews:
 
     # --- facts --------------------------------------------------------------------------------
 
-    def _payload(self, evidence: list[Span], **fields: Any) -> str:
-        common = {
+    def _fact(
+        self,
+        fact_kind: str,
+        ordered_by: date | None,
+        evidence: list[Span],
+        actors: Sequence[tuple[str | None, str]],
+        proposal_id: int | None = None,
+        **fields: Any,
+    ) -> tuple[dict[str, Any], Sequence[tuple[str | None, str]]]:
+        """A `view_facts` row (without its id) and the actors it links to, with their roles."""
+        payload = {
             "article_id": self.item.article_id,
             "published_at": self.published.isoformat() if self.published else None,
             "evidence": _spans(evidence),
+            **fields,
         }
-        return json.dumps({**common, **fields}, ensure_ascii=False)
+        texts = [fields.get(name) or "" for name in ("text", "topic", "summary")]
+        texts += [span.text for span in evidence]
+        row = {
+            "batch_id": self.item.batch_id,
+            "item_id": self.item.item_id,
+            "kind": fact_kind,
+            "date": ordered_by,
+            "proposal_id": proposal_id,
+            "payload_json": json.dumps(payload, ensure_ascii=False),
+            "search_text": fold(" ".join(texts)),
+        }
+        return row, actors
 
     async def _facts(self) -> None:
-        rows: list[tuple[ViewFactRow, list[tuple[str | None, str]]]] = []
-        for quote in self.extraction.quotes:
-            payload = self._payload(quote.evidence, text=quote.text, quote_kind=quote.kind, topic=quote.topic)
-            rows.append((self._row("quote", self.published, payload), [(quote.speaker_id, "speaker")]))
-        for position in self.extraction.positions:
-            payload = self._payload(
-                position.evidence, topic=position.topic, stance=position.stance, summary=position.summary
+        facts = [
+            self._fact(
+                "quote",
+                self.published,
+                quote.evidence,
+                [(quote.speaker_id, "speaker")],
+                text=quote.text,
+                quote_kind=quote.kind,
+                topic=quote.topic,
             )
-            rows.append((self._row("position", self.published, payload), [(position.holder_id, "holder")]))
-        for event in self.extraction.events:
-            payload = self._payload(
+            for quote in self.extraction.quotes
+        ]
+        facts += [
+            self._fact(
+                "position",
+                self.published,
+                position.evidence,
+                [(position.holder_id, "holder")],
+                topic=position.topic,
+                stance=position.stance,
+                summary=position.summary,
+            )
+            for position in self.extraction.positions
+        ]
+        facts += [
+            # Undated, it stands at the article's publication day (`date` in the payload stays null).
+            self._fact(
+                "event",
+                event.date or self.published,
                 event.evidence,
+                [(actor_id, "participant") for actor_id in event.participant_ids],
                 summary=event.summary,
                 date=event.date.isoformat() if event.date else None,
                 date_end=event.date_end.isoformat() if event.date_end else None,
                 date_text=event.date_text,
                 location=event.location,
             )
-            participating: list[tuple[str | None, str]] = [(i, "participant") for i in event.participant_ids]
-            # Undated, it stands at the article's publication day (`date` in the payload stays null).
-            rows.append((self._row("event", event.date or self.published, payload), participating))
+            for event in self.extraction.events
+        ]
         for proposal in self.extraction.proposals:
             proposal_id, match = await self._tracked_proposal(proposal.summary)
-            payload = self._payload(
-                proposal.evidence, summary=proposal.summary, status=proposal.status, match=match
-            )
-            row = self._row("proposal", self.published, payload)
-            row.proposal_id = proposal_id
-            backing: list[tuple[str | None, str]] = [
+            backing = [
                 *((actor_id, "proposer") for actor_id in proposal.proposer_ids),
                 *((actor_id, "supporter") for actor_id in proposal.supporter_ids),
                 *((actor_id, "opponent") for actor_id in proposal.opponent_ids),
             ]
-            rows.append((row, backing))
-        self.session.add_all([row for row, _ in rows])
-        await self.session.flush()
+            facts.append(
+                self._fact(
+                    "proposal", self.published, proposal.evidence, backing,
+                    summary=proposal.summary, status=proposal.status, match=match, proposal_id=proposal_id,
+                )
+            )  # fmt: skip
+        if not facts:
+            return
+        ids = (await self.session.scalars(_NEW_FACTS, [row for row, _ in facts])).all()
         links = {
-            (row.id, self.keys[actor_id], role): ViewFactActorRow(
-                fact_id=row.id,
-                actor_key=self.keys[actor_id],
-                role=role,
-                batch_id=self.item.batch_id,
-                kind=row.kind,
-                date=row.date,
-            )
-            for row, actor_links in rows
-            for actor_id, role in actor_links
+            (fact_id, self.keys[actor_id], role): {
+                "fact_id": fact_id,
+                "actor_key": self.keys[actor_id],
+                "role": role,
+                "batch_id": self.item.batch_id,
+                "kind": row["kind"],
+                "date": row["date"],
+            }
+            for fact_id, (row, actors) in zip(ids, facts, strict=True)
+            for actor_id, role in actors
             if actor_id is not None and actor_id in self.keys
         }
-        self.session.add_all(links.values())
-        await self.session.flush()
-
-    def _row(self, kind: str, date: Any, payload: str) -> ViewFactRow:
-        fields = json.loads(payload)
-        texts = [fields.get(name) or "" for name in ("text", "topic", "summary")]
-        texts += [span["text"] for span in fields["evidence"]]
-        return ViewFactRow(
-            batch_id=self.item.batch_id,
-            item_id=self.item.item_id,
-            kind=kind,
-            date=date,
-            payload_json=payload,
-            search_text=fold(" ".join(texts)),
-        )
+        if links:
+            await self.session.execute(insert(_table(ViewFactActorRow)), list(links.values()))
 
     async def _tracked_proposal(self, summary: str) -> tuple[int, str]:
         """The tracked proposal this report is, by shared content words then similarity; else a new one."""
         terms = sorted(proposal_terms(summary))[:32]
         candidates: Sequence[Any] = []
         if terms:
-            candidates = (
-                await self.session.execute(
-                    select(ViewProposalRow.id, ViewProposalRow.summary)
-                    .join(ViewProposalTermRow, ViewProposalTermRow.proposal_id == ViewProposalRow.id)
-                    .where(ViewProposalTermRow.term.in_(terms))
-                    .group_by(ViewProposalRow.id, ViewProposalRow.summary)
-                    .order_by(func.count().desc(), ViewProposalRow.id)
-                    .limit(CANDIDATES)
-                )
-            ).all()
+            candidates = (await self.session.execute(_PROPOSAL_CANDIDATES, {"terms": terms})).all()
         scored = [
             (score, proposal_id, known)
             for proposal_id, known in candidates
@@ -303,11 +340,14 @@ class _ArticleViews:
         if scored:
             score, proposal_id, known = max(scored, key=lambda entry: (entry[0], -entry[1]))
             return proposal_id, f"same proposal as “{known}” (text similarity {score:.0f})"
-        row = ViewProposalRow(summary=summary)
-        self.session.add(row)
-        await self.session.flush()
-        self.session.add_all(ViewProposalTermRow(term=term[:128], proposal_id=row.id) for term in terms)
-        return row.id, "first report"
+        proposal_id = await self.session.scalar(_NEW_PROPOSAL, {"summary": summary})
+        assert proposal_id is not None
+        if terms:
+            await self.session.execute(
+                insert(ViewProposalTermRow),
+                [{"term": term[:128], "proposal_id": proposal_id} for term in terms],
+            )
+        return proposal_id, "first report"
 
 
 async def record_article_views(session: AsyncSession, item: ItemRef, extraction: Extraction) -> None:
