@@ -16,7 +16,7 @@ import uuid
 import weakref
 from datetime import UTC, datetime
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from factline.database import reading_sessions
@@ -29,6 +29,8 @@ from factline.tables import CacheRow, utcnow
 from factline.upsert import insert_ignoring_duplicates
 from schemas import ArticleInfo, Extraction, ExtractionRequest, Usage, WarningCode
 
+_LOOKUP = select(CacheRow.extraction_json).where(CacheRow.key == bindparam("key"))
+_LOOKUP_SQL = f"SELECT extraction_json FROM {CacheRow.__tablename__} WHERE key = ?"
 NO_USAGE = Usage(prompt_tokens=0, completion_tokens=0, total_tokens=0, llm_calls=0)
 
 
@@ -138,13 +140,13 @@ class CachingExtractor:
 
     async def _lookup(self, key: str) -> Extraction | None:
         found = self._writes.pending.get(key)
-        query = select(CacheRow.extraction_json).where(CacheRow.key == key)
         if found is None and self.blocking_reader is not None:
             with self.blocking_reader.connect() as connection:
-                found = connection.scalar(query)
+                # Plain SQL: building and compiling the statement cost more than SQLite's look-up.
+                found = connection.exec_driver_sql(_LOOKUP_SQL, (key,)).scalar()
         elif found is None:
             async with self.readers() as session:
-                found = await session.scalar(query)
+                found = await session.scalar(_LOOKUP, {"key": key})
         return Extraction.model_validate_json(found) if found is not None else None
 
     async def extract(self, request: ExtractionRequest) -> Extraction:

@@ -14,7 +14,7 @@ import importlib
 import math
 import time
 import weakref
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import cache
@@ -24,6 +24,7 @@ import httpx
 import instructor
 import openai
 from instructor.core.exceptions import IncompleteOutputException, InstructorRetryException
+from openai.types.chat import ChatCompletion
 from pydantic import BaseModel
 
 from factline.circuit_breaker import CircuitBreaker, CircuitOpen, CircuitSnapshot
@@ -131,6 +132,26 @@ def _prepared(response_model: type[ModelT]) -> type[ModelT]:
     return cast(type[ModelT], instructor.response_schema(response_model))
 
 
+def _chat_completions(client: openai.AsyncOpenAI) -> Callable[..., Awaitable[ChatCompletion]]:
+    """`chat.completions.create` through the SDK's public `post`, for instructor to call.
+
+    The typed method first walks every parameter against the SDK's typed dicts to rename aliased
+    keys; chat parameters have none, and the walk over the messages and the JSON schema cost ~1.2 ms
+    of CPU per call, 11 % of an extraction's CPU in the service (profiled under load). Requests,
+    errors, retries (off: the transport's) and the parsed `ChatCompletion` are the SDK's as before.
+    """
+
+    async def create(**params: Any) -> ChatCompletion:
+        body = {
+            key: value
+            for key, value in params.items()
+            if not isinstance(value, openai.NotGiven | openai.Omit)
+        }
+        return await client.post("/chat/completions", cast_to=ChatCompletion, body=body)
+
+    return create
+
+
 class LLMClient:
     """Structured completions against the configured endpoint, bounded in concurrency."""
 
@@ -173,7 +194,13 @@ class LLMClient:
                 timeout=timeout,
                 http_client=self._http,
             )
-            self._instructor = instructor.from_openai(self._openai, mode=_MODES[settings.llm_mode])
+            self._instructor = instructor.AsyncInstructor(
+                client=self._openai,
+                create=instructor.patch(
+                    create=_chat_completions(self._openai), mode=_MODES[settings.llm_mode]
+                ),
+                mode=_MODES[settings.llm_mode],
+            )
             self._instructor.on("completion:response", _record_completion)
             self._instructor.on("parse:error", _record_parse_error)
         self._slots = asyncio.Semaphore(settings.llm_max_concurrency)
