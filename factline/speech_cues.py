@@ -154,11 +154,16 @@ def _as(cue: SpeechCue, rule: str) -> SpeechCue:
 
 def masked_text(text: str, paragraph: tuple[int, int], regions: Iterable[tuple[int, int]]) -> str:
     """The text with the paragraph's quoted passages blanked (same length, so offsets hold)."""
-    chars = list(text)
-    for low, high in regions:
-        for at in range(max(low, paragraph[0]), min(high, paragraph[1])):
-            chars[at] = " "
-    return "".join(chars)
+    low, high = paragraph
+    pieces, at = [text[:low]], low
+    for start, end in sorted(
+        (max(start, at), min(end, high)) for start, end in regions if start < high and end > low
+    ):
+        start = max(start, at)
+        if end > start:
+            pieces += [text[at:start], " " * (end - start)]
+            at = end
+    return "".join([*pieces, text[at:]])
 
 
 def sentences(
