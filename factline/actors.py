@@ -28,7 +28,6 @@ from schemas.llm_output import ModelActor
 _PRONOUNS = frozenset(
     "he she they him her them his hers their theirs it its we us our i me my you your".split()  # noqa: SIM905
 )
-_PERSONS = (ActorKind.PERSON, ActorKind.OTHER)
 _LEADING_ARTICLE = re.compile(r"^(the|a|an)\s+")
 _POSSESSIVE = re.compile(r"'s?$")
 
@@ -179,8 +178,7 @@ class ActorDirectory:
             actor_id = self.resolve(cue.person, span, kind=ActorKind.PERSON)
         else:
             return None
-        kinds = {self._ids[p]: self._entries[p].kind for p in self._ids}
-        if cue.verb.lower() == "according to" and kinds.get(actor_id or "") not in _PERSONS:
+        if cue.verb.lower() == "according to" and actor_id not in {self._ids[p] for p in self._people()}:
             return None
         return actor_id
 

@@ -58,6 +58,7 @@ _ADVERBS = frozenset("also later then again further previously once repeatedly s
 _PARTICLES = frozenset("von van der den de la le du da di bin al ter".split())  # noqa: SIM905
 _ABBREVIATIONS = frozenset("mr mrs ms dr st gen sen rep gov jr no vs lt col sgt prof".split())  # noqa: SIM905
 _PRONOUNS = frozenset("he she him her".split())  # noqa: SIM905
+_NOT_NAMES = frozenset("the a an but and yes no they we it i you this that these those there".split())  # noqa: SIM905
 _DESCRIPTOR_WORDS = 8
 
 
@@ -130,8 +131,8 @@ def _cue_in_sentence(
     before = [cue.cue for cue in found if cue.end <= start and cue.cue is not None]
     if before:
         return _as(before[-1], "before")
-    later = [cue for cue in found if cue.at >= close and cue.cue is not None]
-    return _as(later[0].cue, "later") if later and later[0].cue is not None else None
+    later = [cue.cue for cue in found if cue.at >= close and cue.cue is not None]
+    return _as(later[0], "later") if later else None
 
 
 def _adjacent(masked: str, close: int, at: int) -> bool:
@@ -157,7 +158,7 @@ def masked_text(text: str, paragraph: tuple[int, int], regions: Iterable[tuple[i
     low, high = paragraph
     pieces, at = [text[:low]], low
     for start, end in sorted(
-        (max(start, at), min(end, high)) for start, end in regions if start < high and end > low
+        (max(start, low), min(end, high)) for start, end in regions if start < high and end > low
     ):
         start = max(start, at)
         if end > start:
@@ -241,6 +242,8 @@ def _speaker_before(text: str, masked: str, low: int, verb_at: int, verb: str) -
 
 
 def _phrase_ending(text: str, words: list[tuple[int, int]], verb: str) -> SpeechCue | None:
+    """The speaker phrase the words end with: a pronoun, a title, else a run of capitalised words."""
+
     def word(i: int) -> str:
         return text[words[i][0] : words[i][1]].rstrip(".")
 
@@ -294,9 +297,6 @@ def _cue(text: str, start: int, end: int, verb: str, *, person: str | None = Non
     if text[end - 1] == "." and "." not in text[start : end - 1]:  # "according to CNN."
         end -= 1
     return SpeechCue(text[start:end], start, end, verb, "", person)
-
-
-_NOT_NAMES = frozenset("the a an but and yes no they we it i you this that these those there".split())  # noqa: SIM905
 
 
 def _capitalised(word: str) -> bool:
