@@ -35,12 +35,16 @@ class ArticleAttribution:
         self._index = index
         self._actors = actors
         # Every passage in quotation marks, marks included: no cue is read inside one.
-        self._quoted = [(found.start - 1, found.end + 1) for found in find_quote_candidates(index.text)]
+        self._quoted = tuple((found.start - 1, found.end + 1) for found in find_quote_candidates(index.text))
+        self._told: dict[tuple[int, int], TextAttribution | None] = {}
 
     def of_words(self, start: int, end: int) -> TextAttribution | None:
-        """Who the article says spoke the words at `start:end` (a quoted passage or a reported one)."""
-        cue = speech_cue(self._index.text, start, end, self._quoted)
-        return None if cue is None else self.resolve(cue)
+        """Who the article says spoke the words at `start:end` (a quoted passage or a reported one);
+        remembered, as a quote candidate is asked about more than once."""
+        if (start, end) not in self._told:
+            cue = speech_cue(self._index.text, start, end, self._quoted)
+            self._told[start, end] = None if cue is None else self.resolve(cue)
+        return self._told[start, end]
 
     def resolve(self, cue: SpeechCue) -> TextAttribution | None:
         speaker_id = self._actors.resolve_speaker(cue, self._quoted)

@@ -20,7 +20,7 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from factline.speech_cues import FoundCue, SpeechCue, cues_in, masked_text, sentences
+from factline.speech_cues import FoundCue, SpeechCue, paragraph_view, sentence_cues
 
 _REPORTING = frozenset(
     """said says added adds told tells stated states explained noted notes stressed emphasized emphasised
@@ -53,20 +53,17 @@ def find_reported_speech(text: str, quoted: Sequence[tuple[int, int]]) -> list[R
 
 
 def _statements(text: str, quoted: Sequence[tuple[int, int]]) -> Iterator[ReportedSpeech]:
+    mask = tuple(quoted)
     for paragraph in _PARAGRAPH.finditer(text):
         bounds = (paragraph.start(), paragraph.end())
-        masked = masked_text(text, bounds, quoted)
-        for low, high in sentences(text, masked, bounds, quoted):
+        for low, high in paragraph_view(text, bounds, mask)[1]:
             if any(low < mark_end and mark_start < high for mark_start, mark_end in quoted):
                 continue
-            for found in cues_in(text, masked, low, high):
-                if (
-                    found.cue is not None
-                    and not found.participle
-                    and (statement := _framed(text, found, low, high))
-                ):
-                    yield statement
-                    break
+            framed = (
+                _framed(text, found, low, high) for found in sentence_cues(text, bounds, mask, (low, high))
+            )
+            if statement := next((statement for statement in framed if statement), None):
+                yield statement
 
 
 def _framed(text: str, found: FoundCue, low: int, high: int) -> ReportedSpeech | None:

@@ -24,6 +24,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 from factline.coreference import TITLES, is_descriptor, paragraph_bounds
 
@@ -97,25 +98,48 @@ def speech_cue(text: str, start: int, end: int, quoted: Sequence[tuple[int, int]
     paragraph = paragraph_bounds(text, start)
     opening = start - 1 if text[start - 1 : start] in _MARKS else start
     closing = end + 1 if text[end : end + 1] in _MARKS else end
-    mask = [(opening, closing), *quoted]
-    masked = masked_text(text, paragraph, mask)
-    bounds = sentences(text, masked, paragraph, mask)
+    mask = tuple(quoted) if (opening, closing) in quoted else ((opening, closing), *quoted)
+    masked, bounds = paragraph_view(text, paragraph, mask)
     index = next((i for i, (low, high) in enumerate(bounds) if low <= start < high), None)
     if index is None:
         return None
-    cue = _cue_in_sentence(text, masked, bounds[index], (start, end), closing)
+    found = sentence_cues(text, paragraph, mask, bounds[index])
+    cue = _cue_in_sentence(text, masked, bounds[index], found, (start, end), closing)
     if cue is None and index > 0 and not masked[bounds[index][0] : start].strip():
         cue = _continued(text, quoted, bounds[index - 1])
     return cue
 
 
+@lru_cache(maxsize=256)
+def paragraph_view(
+    text: str, paragraph: tuple[int, int], quoted: tuple[tuple[int, int], ...]
+) -> tuple[str, tuple[tuple[int, int], ...]]:
+    """The text with the paragraph's quoted passages masked, and the paragraph's sentences; remembered,
+    as every quote of a paragraph and the search for reported speech read the same ones."""
+    masked = masked_text(text, paragraph, quoted)
+    return masked, tuple(sentences(text, masked, paragraph, quoted))
+
+
+@lru_cache(maxsize=1024)
+def sentence_cues(
+    text: str, paragraph: tuple[int, int], quoted: tuple[tuple[int, int], ...], sentence: tuple[int, int]
+) -> tuple[FoundCue, ...]:
+    """Every cue of one sentence of `paragraph_view`, in order."""
+    masked, _ = paragraph_view(text, paragraph, quoted)
+    return tuple(cues_in(text, masked, *sentence))
+
+
 def _cue_in_sentence(
-    text: str, masked: str, sentence: tuple[int, int], words: tuple[int, int], close: int
+    text: str,
+    masked: str,
+    sentence: tuple[int, int],
+    found: Sequence[FoundCue],
+    words: tuple[int, int],
+    close: int,
 ) -> SpeechCue | None:
     """Rules 1–3 for the words at `words`, whose closing mark (if any) ends at `close`."""
-    low, high = sentence
+    high = sentence[1]
     start, end = words
-    found = list(cues_in(text, masked, low, high))
     ends_sentence = text[end - 1 : end] == "." or text[end : end + 1] == "."
     if not ends_sentence:
         if (inverted := _inverted(text, masked, close, high)) is not None:
