@@ -15,7 +15,7 @@ from factline.actors import ActorDirectory
 from factline.grounding import ArticleIndex, Located
 from factline.quote_candidates import QuoteCandidate, find_quote_candidates
 from factline.reported_speech import ReportedSpeech, find_reported_speech
-from factline.speech_cues import SpeechCue, speech_cue
+from factline.speech_cues import ArticleCues, SpeechCue
 from schemas import MatchKind, Span
 
 
@@ -35,19 +35,20 @@ class ArticleAttribution:
         self._index = index
         self._actors = actors
         # Every passage in quotation marks, marks included: no cue is read inside one.
-        self._quoted = tuple((found.start - 1, found.end + 1) for found in find_quote_candidates(index.text))
+        quoted = [(found.start - 1, found.end + 1) for found in find_quote_candidates(index.text)]
+        self._cues = ArticleCues(index.text, quoted)
         self._told: dict[tuple[int, int], TextAttribution | None] = {}
 
     def of_words(self, start: int, end: int) -> TextAttribution | None:
         """Who the article says spoke the words at `start:end` (a quoted passage or a reported one);
         remembered, as a quote candidate is asked about more than once."""
         if (start, end) not in self._told:
-            cue = speech_cue(self._index.text, start, end, self._quoted)
+            cue = self._cues.of_words(start, end)
             self._told[start, end] = None if cue is None else self.resolve(cue)
         return self._told[start, end]
 
     def resolve(self, cue: SpeechCue) -> TextAttribution | None:
-        speaker_id = self._actors.resolve_speaker(cue, self._quoted)
+        speaker_id = self._actors.resolve_speaker(cue, self._cues.quoted)
         if speaker_id is None:
             return None
         return TextAttribution(speaker_id, self._span(cue.start, cue.end), cue.verb)
@@ -60,7 +61,7 @@ class ArticleAttribution:
 
     def reported_speech(self) -> list[ReportedSpeech]:
         """Statements the text reports without quotation marks (`factline.reported_speech`)."""
-        return find_reported_speech(self._index.text, self._quoted)
+        return find_reported_speech(self._cues)
 
     def _span(self, start: int, end: int) -> Span:
         return self._index.span(Located(start, end, MatchKind.EXACT, 100.0))

@@ -17,10 +17,10 @@ Words in a sentence that holds a quotation mark are the quote's business, not th
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
 
-from factline.speech_cues import FoundCue, SpeechCue, paragraph_view, sentence_cues
+from factline.speech_cues import ArticleCues, FoundCue, SpeechCue
 
 _REPORTING = frozenset(
     """said says added adds told tells stated states explained noted notes stressed emphasized emphasised
@@ -47,21 +47,18 @@ class ReportedSpeech:
     direct: bool
 
 
-def find_reported_speech(text: str, quoted: Sequence[tuple[int, int]]) -> list[ReportedSpeech]:
-    """Every reported statement of the article in text order; `quoted` holds its quoted passages."""
-    return list(_statements(text, quoted))
+def find_reported_speech(cues: ArticleCues) -> list[ReportedSpeech]:
+    """Every reported statement of the article in text order."""
+    return list(_statements(cues))
 
 
-def _statements(text: str, quoted: Sequence[tuple[int, int]]) -> Iterator[ReportedSpeech]:
-    mask = tuple(quoted)
+def _statements(cues: ArticleCues) -> Iterator[ReportedSpeech]:
+    text = cues.text
     for paragraph in _PARAGRAPH.finditer(text):
-        bounds = (paragraph.start(), paragraph.end())
-        for low, high in paragraph_view(text, bounds, mask)[1]:
-            if any(low < mark_end and mark_start < high for mark_start, mark_end in quoted):
+        for low, high in cues.sentences((paragraph.start(), paragraph.end())):
+            if any(low < mark_end and mark_start < high for mark_start, mark_end in cues.quoted):
                 continue
-            framed = (
-                _framed(text, found, low, high) for found in sentence_cues(text, bounds, mask, (low, high))
-            )
+            framed = (_framed(text, found, low, high) for found in cues.sentence_cues((low, high)))
             if statement := next((statement for statement in framed if statement), None):
                 yield statement
 

@@ -24,7 +24,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from functools import lru_cache
 
 from factline.coreference import TITLES, is_descriptor, paragraph_bounds
 
@@ -87,46 +86,66 @@ class FoundCue:
     participle: bool = False
 
 
-def speech_cue(text: str, start: int, end: int, quoted: Sequence[tuple[int, int]]) -> SpeechCue | None:
-    """The cue naming who said the words at `text[start:end]` (marks excluded), by the rules above.
+class ArticleCues:
+    """The reporting cues of one article. Its quoted passages are masked once and each sentence is read
+    once, as an extraction asks about every quote and every sentence of the article."""
 
-    `quoted` holds every quoted passage of the article, marks included; the words themselves are
-    masked too, so a cue inside them never counts.
-    """
-    if _TITLE_CASE.fullmatch(text, start, end):
-        return None
-    paragraph = paragraph_bounds(text, start)
-    opening = start - 1 if text[start - 1 : start] in _MARKS else start
-    closing = end + 1 if text[end : end + 1] in _MARKS else end
-    mask = tuple(quoted) if (opening, closing) in quoted else ((opening, closing), *quoted)
-    masked, bounds = paragraph_view(text, paragraph, mask)
-    index = next((i for i, (low, high) in enumerate(bounds) if low <= start < high), None)
-    if index is None:
-        return None
-    found = sentence_cues(text, paragraph, mask, bounds[index])
-    cue = _cue_in_sentence(text, masked, bounds[index], found, (start, end), closing)
-    if cue is None and index > 0 and not masked[bounds[index][0] : start].strip():
-        cue = _continued(text, quoted, bounds[index - 1])
-    return cue
+    def __init__(self, text: str, quoted: Sequence[tuple[int, int]]) -> None:
+        """`quoted` holds every quoted passage of the article, marks included."""
+        self.text = text
+        self.quoted = tuple(quoted)
+        self.masked = _masked_text(text, (0, len(text)), self.quoted)
+        self._bounds: dict[tuple[int, int], tuple[tuple[int, int], ...]] = {}
+        self._cues: dict[tuple[int, int], tuple[FoundCue, ...]] = {}
 
+    def of_words(self, start: int, end: int) -> SpeechCue | None:
+        """The cue naming who said the words at `text[start:end]` (marks excluded), by the rules above;
+        the words are masked too, so a cue inside them never counts."""
+        text = self.text
+        if _TITLE_CASE.fullmatch(text, start, end):
+            return None
+        paragraph = paragraph_bounds(text, start)
+        opening = start - 1 if text[start - 1 : start] in _MARKS else start
+        closing = end + 1 if text[end : end + 1] in _MARKS else end
+        if (opening, closing) in self.quoted:
+            masked, bounds = self.masked, self.sentences(paragraph)
+        else:  # words the model reported: masked for this question only
+            mask = ((opening, closing), *self.quoted)
+            masked = _masked_text(text, paragraph, mask)
+            bounds = tuple(_sentences(text, masked, paragraph, mask))
+        index = next((i for i, (low, high) in enumerate(bounds) if low <= start < high), None)
+        if index is None:
+            return None
+        sentence = bounds[index]
+        found = (
+            self.sentence_cues(sentence)
+            if masked is self.masked
+            else tuple(_cues_in(text, masked, *sentence))
+        )
+        cue = _cue_in_sentence(text, masked, bounds[index], found, (start, end), closing)
+        if cue is None and index > 0 and not masked[bounds[index][0] : start].strip():
+            cue = self._continued(bounds[index - 1])
+        return cue
 
-@lru_cache(maxsize=256)
-def paragraph_view(
-    text: str, paragraph: tuple[int, int], quoted: tuple[tuple[int, int], ...]
-) -> tuple[str, tuple[tuple[int, int], ...]]:
-    """The text with the paragraph's quoted passages masked, and the paragraph's sentences; remembered,
-    as every quote of a paragraph and the search for reported speech read the same ones."""
-    masked = masked_text(text, paragraph, quoted)
-    return masked, tuple(sentences(text, masked, paragraph, quoted))
+    def sentences(self, paragraph: tuple[int, int]) -> tuple[tuple[int, int], ...]:
+        if paragraph not in self._bounds:
+            self._bounds[paragraph] = tuple(_sentences(self.text, self.masked, paragraph, self.quoted))
+        return self._bounds[paragraph]
 
+    def sentence_cues(self, sentence: tuple[int, int]) -> tuple[FoundCue, ...]:
+        """Every cue of one of the article's sentences, in order."""
+        if sentence not in self._cues:
+            self._cues[sentence] = tuple(_cues_in(self.text, self.masked, *sentence))
+        return self._cues[sentence]
 
-@lru_cache(maxsize=1024)
-def sentence_cues(
-    text: str, paragraph: tuple[int, int], quoted: tuple[tuple[int, int], ...], sentence: tuple[int, int]
-) -> tuple[FoundCue, ...]:
-    """Every cue of one sentence of `paragraph_view`, in order."""
-    masked, _ = paragraph_view(text, paragraph, quoted)
-    return tuple(cues_in(text, masked, *sentence))
+    def _continued(self, previous: tuple[int, int]) -> SpeechCue | None:
+        """The cue of the last quote in the sentence before, when that sentence has one."""
+        inside = [(low, high) for low, high in self.quoted if previous[0] <= low < previous[1]]
+        if not inside:
+            return None
+        low, high = inside[-1]
+        cue = self.of_words(low + 1, high - 1)
+        return None if cue is None else _as(cue, "continued")
 
 
 def _cue_in_sentence(
@@ -163,22 +182,12 @@ def _adjacent(masked: str, close: int, at: int) -> bool:
     return at >= close and not masked[close:at].strip(" ,")
 
 
-def _continued(text: str, quoted: Sequence[tuple[int, int]], previous: tuple[int, int]) -> SpeechCue | None:
-    """The cue of the last quote in the sentence before, when that sentence has one."""
-    inside = [(low, high) for low, high in quoted if previous[0] <= low < previous[1]]
-    if not inside:
-        return None
-    low, high = inside[-1]
-    cue = speech_cue(text, low + 1, high - 1, quoted)
-    return None if cue is None else _as(cue, "continued")
-
-
 def _as(cue: SpeechCue, rule: str) -> SpeechCue:
     return replace(cue, rule=rule)
 
 
-def masked_text(text: str, paragraph: tuple[int, int], regions: Iterable[tuple[int, int]]) -> str:
-    """The text with the paragraph's quoted passages blanked (same length, so offsets hold)."""
+def _masked_text(text: str, paragraph: tuple[int, int], regions: Iterable[tuple[int, int]]) -> str:
+    """The text with the `regions` inside `paragraph` (any span) blanked; same length, so offsets hold."""
     low, high = paragraph
     pieces, at = [text[:low]], low
     for start, end in sorted(
@@ -191,7 +200,7 @@ def masked_text(text: str, paragraph: tuple[int, int], regions: Iterable[tuple[i
     return "".join([*pieces, text[at:]])
 
 
-def sentences(
+def _sentences(
     text: str, masked: str, paragraph: tuple[int, int], quoted: Sequence[tuple[int, int]]
 ) -> list[tuple[int, int]]:
     """The paragraph's sentences. A quote ending in a full stop ends its sentence; other stops inside
@@ -219,7 +228,7 @@ def sentences(
     return bounds
 
 
-def cues_in(text: str, masked: str, low: int, high: int) -> Iterable[FoundCue]:
+def _cues_in(text: str, masked: str, low: int, high: int) -> Iterable[FoundCue]:
     """Every cue of the sentence in order; a participle speaks for the cue before it."""
     previous: SpeechCue | None = None
     for match in _CUE.finditer(masked, low, high):

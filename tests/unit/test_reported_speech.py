@@ -8,7 +8,7 @@ from factline.actors import ActorDirectory
 from factline.grounding import ArticleIndex
 from factline.quote_candidates import find_quote_candidates
 from factline.reported_speech import find_reported_speech
-from factline.speech_cues import SpeechCue, speech_cue
+from factline.speech_cues import ArticleCues, SpeechCue
 from schemas import ActorKind
 from schemas.llm_output import ModelActor
 
@@ -20,7 +20,7 @@ def quoted(text: str) -> list[tuple[int, int]]:
 def statements(text: str) -> list[tuple[str, str, bool]]:
     return [
         (text[found.start : found.end], found.cue.speaker, found.direct)
-        for found in find_reported_speech(text, quoted(text))
+        for found in find_reported_speech(ArticleCues(text, quoted(text)))
     ]
 
 
@@ -100,7 +100,7 @@ def person(name: str, kind: str = "person") -> ModelActor:
 
 def cue_for(words: str) -> SpeechCue | None:
     [candidate] = [c for c in find_quote_candidates(ARTICLE) if c.text.startswith(words)]
-    return speech_cue(ARTICLE, candidate.start, candidate.end, quoted(ARTICLE))
+    return ArticleCues(ARTICLE, quoted(ARTICLE)).of_words(candidate.start, candidate.end)
 
 
 def test_a_pronoun_after_a_quote_is_the_person_named_before_it_outside_the_quote() -> None:
@@ -113,7 +113,7 @@ def test_a_pronoun_after_a_quote_is_the_person_named_before_it_outside_the_quote
 
 def test_a_full_name_the_model_did_not_list_becomes_a_grounded_person() -> None:
     actors = directory(person("Boris Pistorius"))
-    [statement] = find_reported_speech(ARTICLE, quoted(ARTICLE))
+    [statement] = find_reported_speech(ArticleCues(ARTICLE, quoted(ARTICLE)))
     speaker_id = actors.resolve_speaker(statement.cue, quoted(ARTICLE))
     [kallas] = [a for a in actors.actors() if a.id == speaker_id]
     assert (kallas.name, kallas.kind) == ("Kaja Kallas", ActorKind.PERSON)
@@ -130,7 +130,7 @@ def test_according_to_names_a_person_not_a_news_agency() -> None:
 
 def test_a_lone_capitalised_word_names_only_an_actor_already_known() -> None:
     text = "Observers said that the mood had shifted toward talks."
-    [statement] = find_reported_speech(text, [])
+    [statement] = find_reported_speech(ArticleCues(text, []))
     assert statement.cue.person is None
     actors = ActorDirectory(ArticleIndex(text))
     actors.add([person("Olaf Scholz")])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from factline.quote_candidates import find_quote_candidates
-from factline.speech_cues import SpeechCue, speech_cue
+from factline.speech_cues import ArticleCues, SpeechCue
 
 
 def cue_of(text: str, words: str) -> SpeechCue | None:
@@ -13,7 +13,7 @@ def cue_of(text: str, words: str) -> SpeechCue | None:
     candidates = find_quote_candidates(text)
     quoted = [(c.start - 1, c.end + 1) for c in candidates]
     [candidate] = [c for c in candidates if c.text.startswith(words)]
-    return speech_cue(text, candidate.start, candidate.end, quoted)
+    return ArticleCues(text, quoted).of_words(candidate.start, candidate.end)
 
 
 def speaker(text: str, words: str) -> tuple[str, str, str] | None:
