@@ -48,6 +48,7 @@ class ArticleAttribution:
         return self._told[start, end]
 
     def resolve(self, cue: SpeechCue) -> TextAttribution | None:
+        """The actor a cue's speaker phrase designates (`ActorDirectory.resolve_speaker`), if any."""
         speaker_id = self._actors.resolve_speaker(cue, self._cues.quoted)
         if speaker_id is None:
             return None

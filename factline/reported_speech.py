@@ -82,10 +82,8 @@ def _framed(text: str, found: FoundCue, low: int, high: int) -> ReportedSpeech |
             return _statement(text, match.end(), high, cue)
     before = text[low : cue.start].rstrip()
     after = text[found.end : high].split()
-    if (
-        verb in _AFTERWORD and before.endswith(",") and len(after) <= _ADJUNCT_WORDS
-    ):  # "…, the minister added"
-        return _statement(text, low, low + len(before) - 1, cue)
+    if verb in _AFTERWORD and before.endswith(",") and len(after) <= _ADJUNCT_WORDS:
+        return _statement(text, low, low + len(before) - 1, cue)  # "…, the minister added"
     return None
 
 
