@@ -20,7 +20,8 @@ from factline.coreference import (
 )
 from factline.grounding import ArticleIndex, Located, fold
 from factline.page_chrome import PageChrome
-from schemas import Actor, ActorKind, Span
+from factline.speech_cues import SpeechCue
+from schemas import Actor, ActorKind, MatchKind, Span
 from schemas.llm_output import ModelActor
 
 # Pronouns would match every "he" in the text; they carry no grounding.
@@ -112,8 +113,11 @@ class ActorDirectory:
         self._ground_all()
         self._attach_descriptors()
 
-    def resolve(self, name: str | None, evidence: Span | None = None) -> str | None:
-        """The id of the grounded actor `name` designates, added if only the text names it; else None.
+    def resolve(
+        self, name: str | None, evidence: Span | None = None, *, kind: ActorKind = ActorKind.OTHER
+    ) -> str | None:
+        """The id of the grounded actor `name` designates, added (as `kind`) if only the text names it;
+        else None.
 
         `evidence` is where the item that names it stands: a title or pronoun resolves to the person
         the text around it designates, and the occurrence becomes one of that person's mentions.
@@ -145,13 +149,38 @@ class ActorDirectory:
             return self._ids.get(found)
         if matches:
             return None  # a surname shared by several people: no guess
-        entry = _Entry(name=name.strip(), kind=ActorKind.OTHER, names=[name.strip()])
+        entry = _Entry(name=name.strip(), kind=kind, names=[name.strip()])
         if not (mentions := self._ground(entry)):
             return None
         self._entries.append(entry)
         self._mentions.append(mentions)
         self._ids[len(self._entries) - 1] = f"actor_{len(self._ids) + 1}"
         return self._ids[len(self._entries) - 1]
+
+    def resolve_speaker(self, cue: SpeechCue, quoted: Iterable[tuple[int, int]]) -> str | None:
+        """The actor a speech cue's speaker phrase designates, the phrase becoming one of its mentions.
+
+        A full name the model did not list is in the text all the same: it becomes a person with its
+        mentions. A lone surname must be an actor's already, a pronoun or title designates the person
+        named last before it outside quotation marks (`quoted`), and "according to" names a person
+        (not "according to Reuters").
+        """
+        span = self._index.span(Located(cue.start, cue.end, MatchKind.EXACT, 100.0))
+        if is_pronoun(cue.speaker) or is_descriptor(cue.speaker):
+            found = self._refer(cue.speaker, cue.start, quoted=tuple(quoted))
+            if found is None or found not in self._ids:
+                return None
+            self._add_mentions(found, [span])
+            actor_id: str | None = self._ids[found]
+        elif self._matches({actor_key(cue.speaker)}):
+            actor_id = self.resolve(cue.speaker, span)
+        elif cue.person:
+            actor_id = self.resolve(cue.person, span, kind=ActorKind.PERSON)
+        else:
+            return None
+        if cue.verb.lower() == "according to" and actor_id not in {self._ids[p] for p in self._people()}:
+            return None
+        return actor_id
 
     def actors(self) -> list[Actor]:
         """Grounded actors, in id order."""
@@ -211,11 +240,14 @@ class ActorDirectory:
                 ):
                     yield position, mention.start
 
-    def _mentioned(self, positions: Iterable[int]) -> Iterator[tuple[int, int]]:
+    def _mentioned(
+        self, positions: Iterable[int], quoted: tuple[tuple[int, int], ...] = ()
+    ) -> Iterator[tuple[int, int]]:
         """(entry, start) of every mention, by name or by a title or pronoun already resolved to it."""
         for position in positions:
             for mention in self._mentions[position]:
-                yield position, mention.start
+                if not any(low <= mention.start < high for low, high in quoted):
+                    yield position, mention.start
 
     def _role_stems(self, position: int) -> set[str]:
         """Stems of the words that say what this person is: roles, and how the text introduces them."""
@@ -225,8 +257,15 @@ class ActorDirectory:
             pieces += [mention.text, role_context(text, mention.start, mention.end)]
         return set().union(*(content_stems(piece) for piece in pieces))
 
-    def _refer(self, name: str, at: int | None, excluding: int | None = None) -> int | None:
-        """The entry a descriptor or pronoun standing at `at` designates (rules: factline.coreference)."""
+    def _refer(
+        self,
+        name: str,
+        at: int | None,
+        excluding: int | None = None,
+        quoted: tuple[tuple[int, int], ...] = (),
+    ) -> int | None:
+        """The entry a descriptor or pronoun standing at `at` designates (rules: factline.coreference);
+        mentions inside `quoted` passages do not count."""
         people = self._people(excluding)
         paragraph_start = paragraph_bounds(self._index.text, at)[0] if at is not None else 0
         if is_descriptor(name):
@@ -234,14 +273,18 @@ class ActorDirectory:
             fitting = [position for position in people if wanted and wanted <= self._role_stems(position)]
             if fitting:
                 near = (
-                    nearest_before(at, paragraph_start, self._mentioned(fitting)) if at is not None else None
+                    nearest_before(at, paragraph_start, self._mentioned(fitting, quoted))
+                    if at is not None
+                    else None
                 )
                 if near is not None:
                     return near
                 return fitting[0] if len(fitting) == 1 else None
         elif not is_person_pronoun(name):
             return None
-        return nearest_before(at, paragraph_start, self._mentioned(people)) if at is not None else None
+        if at is None:
+            return None
+        return nearest_before(at, paragraph_start, self._mentioned(people, quoted))
 
     def _referred(self, name: str, evidence: Span | None) -> str | None:
         """Resolve a title or pronoun named for an item, and keep its occurrence as a mention."""

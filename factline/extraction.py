@@ -22,6 +22,7 @@ from factline.grounding import ArticleIndex, Claims, Located, strip_quote_marks
 from factline.llm import CallLog, LLMClient
 from factline.page_chrome import PageChrome
 from factline.prompting import extraction_prompt, plan_extraction_calls, quote_candidates_for
+from factline.quote_attribution import ArticleAttribution
 from factline.quote_candidates import QuoteCandidate
 from factline.settings import Settings
 from factline.tokens import token_counter
@@ -40,6 +41,7 @@ from schemas import (
     ProposalStatus,
     Quote,
     QuoteKind,
+    QuoteSource,
     Span,
     Stance,
     Usage,
@@ -63,6 +65,7 @@ class FactAssembler:
         self.chrome = PageChrome(text)
         self.actors = ActorDirectory(self.index, self.chrome)
         self.warnings: list[ExtractionWarning] = []
+        self.attribution = ArticleAttribution(self.index, self.actors)
 
     def warn(self, code: WarningCode, item: str, message: str) -> None:
         self.warnings.append(ExtractionWarning(code=code, item=item, message=message))
@@ -116,31 +119,60 @@ class FactAssembler:
                 yield label, model_item, span
 
     def quotes(self, facts: ArticleFacts, candidates: Sequence[QuoteCandidate]) -> list[Quote]:
-        """The candidates the model read as quotes (their offsets are known), then the reported quotes."""
+        """The candidates read as quotes (their offsets are known), the reported quotes, then what the
+        text reports itself that neither holds."""
         claims = Claims()
         quotes = [
-            self._candidate_quote(label, attribution, candidate, claims)
-            for label, attribution, candidate in self._read_candidates(facts, candidates)
+            self._candidate_quote(label, attribution, candidate, claims, found_by)
+            for label, attribution, candidate, found_by in self._read_candidates(facts, candidates)
             if attribution.kind != "not_a_quote"
         ]
-        quotes += [
-            Quote(
-                id=label,
-                text=span.text,
-                speaker_id=self.actor(quote.speaker, label, span),
-                kind=QuoteKind(quote.kind),
-                verb=quote.verb,
-                topic=None,
-                evidence=[span],
+        for label, quote, span in self.grounded(facts, REPORTED_QUOTES, claims):
+            told = self.attribution.of_words(span.start, span.end)
+            quotes.append(
+                Quote(
+                    id=label,
+                    text=span.text,
+                    speaker_id=told.speaker_id if told else self.actor(quote.speaker, label, span),
+                    kind=QuoteKind(quote.kind),
+                    verb=told.verb if told else quote.verb,
+                    topic=None,
+                    evidence=[span],
+                    speaker_cue=told.cue if told else None,
+                )
             )
-            for label, quote, span in self.grounded(facts, REPORTED_QUOTES, claims)
-        ]
+        return quotes + self._reported_speech(claims)
+
+    def _reported_speech(self, claims: Claims) -> list[Quote]:
+        """Statements the text reports without quotation marks ("he explained that …") that no quote
+        holds yet, with the speaker their cue names: the model misses most of them."""
+        quotes = []
+        for n, statement in enumerate(self.attribution.reported_speech(), start=1):
+            located = Located(statement.start, statement.end, MatchKind.EXACT, 100.0)
+            if not claims.free(located) or (told := self.attribution.resolve(statement.cue)) is None:
+                continue
+            claims.claim(located)
+            span = self.index.span(located)
+            quotes.append(
+                Quote(
+                    id=f"reported_speech[{n}]",
+                    text=span.text,
+                    speaker_id=told.speaker_id,
+                    kind=QuoteKind.DIRECT if statement.direct else QuoteKind.INDIRECT,
+                    verb=told.verb,
+                    topic=None,
+                    evidence=[span],
+                    found_by=QuoteSource.TEXT,
+                    speaker_cue=told.cue,
+                )
+            )
         return quotes
 
     def _read_candidates(
         self, facts: ArticleFacts, candidates: Sequence[QuoteCandidate]
-    ) -> Iterator[tuple[str, Any, QuoteCandidate]]:
-        """Each candidate with the model's reading of it; a number read twice or out of range is dropped."""
+    ) -> Iterator[tuple[str, Any, QuoteCandidate, QuoteSource]]:
+        """Each candidate with the model's reading of it, or the text's where the model passed over a
+        candidate whose speaker the text names; a number read twice or out of range is dropped."""
         read: set[int] = set()
         for i, attribution in enumerate(facts.items("quotes")):
             label = f"quotes[{i}]"
@@ -150,33 +182,56 @@ class FactAssembler:
                 self.warn(WarningCode.DUPLICATE, label, f"repeats quote candidate {attribution.n}")
             else:
                 read.add(attribution.n)
-                yield label, attribution, candidates[attribution.n - 1]
+                candidate = candidates[attribution.n - 1]
+                spoken = self._spoken(attribution.n, candidate) if attribution.kind == "not_a_quote" else None
+                yield (
+                    label,
+                    spoken or attribution,
+                    candidate,
+                    QuoteSource.TEXT if spoken else QuoteSource.MODEL,
+                )
         for n, candidate in enumerate(candidates, start=1):
             if n in read:
                 continue
-            if candidate.attributed_to:  # the text names its speaker ("– Name"): a quote without the model
-                yield f"candidates[{n}]", ModelQuoteAttribution(n=n, kind="direct", speaker=None), candidate
+            if reading := self._spoken(n, candidate):
+                yield f"candidates[{n}]", reading, candidate, QuoteSource.TEXT
             else:
                 self.warn(
                     WarningCode.UNREAD, f"candidates[{n}]", f"the model did not read “{candidate.text[:200]}”"
                 )
 
+    def _spoken(self, n: int, candidate: QuoteCandidate) -> ModelQuoteAttribution | None:
+        """A reading of a candidate whose speaker the text names ("– Name", "…,” she said"): the article
+        saying who spoke settles that it is a quote, even against a model that read it as none.
+        Capitalised, it is a whole statement; else a fragment of one."""
+        if not candidate.attributed_to and not self.attribution.of_words(candidate.start, candidate.end):
+            return None
+        kind = "direct" if candidate.text[:1].isupper() else "partial"
+        return ModelQuoteAttribution(n=n, kind=kind, speaker=None)
+
     def _candidate_quote(
-        self, label: str, attribution: Any, candidate: QuoteCandidate, claims: Claims
+        self, label: str, reading: Any, candidate: QuoteCandidate, claims: Claims, found_by: QuoteSource
     ) -> Quote:
         located = Located(candidate.start, candidate.end, MatchKind.EXACT, 100.0)
         claims.claim(located)
         span = self.index.span(located)
-        # A speaker the text names beside the quote ("– Name") outranks the model's reading.
-        speaker = self.actor(candidate.attributed_to, label) or self.actor(attribution.speaker, label, span)
+        # A speaker the text names ("– Name", a reporting cue) outranks the model's reading.
+        by_line = self.actor(candidate.attributed_to, label)
+        told = (
+            self.attribution.byline(candidate, by_line)
+            if by_line
+            else self.attribution.of_words(candidate.start, candidate.end)
+        )
         return Quote(
             id=label,
             text=candidate.text,
-            speaker_id=speaker,
-            kind=QuoteKind(attribution.kind),
-            verb=None,
+            speaker_id=told.speaker_id if told else self.actor(reading.speaker, label, span),
+            kind=QuoteKind(reading.kind),
+            verb=told.verb if told else None,
             topic=None,
             evidence=[span],
+            found_by=found_by,
+            speaker_cue=told.cue if told else None,
         )
 
     def events(self, facts: ArticleFacts) -> list[Event]:
@@ -282,7 +337,8 @@ def assemble_extraction(
     """Ground the model's answer in the article and build the public result."""
     assembler = FactAssembler(request.text, request.published_date, fuzzy_threshold)
     assembler.add_actors(facts)
-    quotes = in_text_order(assembler.outside_chrome(assembler.quotes(facts, candidates)), "quote")
+    found = assembler.quotes(facts, candidates) if ItemType.QUOTE in request.types else []
+    quotes = in_text_order(assembler.outside_chrome(found), "quote")
     events = in_text_order(assembler.outside_chrome(assembler.events(facts)), "event")
     positions = in_text_order(assembler.outside_chrome(assembler.positions(facts)), "position")
     proposals = in_text_order(assembler.outside_chrome(assembler.proposals(facts)), "proposal")

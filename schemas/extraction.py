@@ -82,6 +82,11 @@ class QuoteKind(StrEnum):
     INDIRECT = "indirect"
 
 
+class QuoteSource(StrEnum):
+    MODEL = "model"
+    TEXT = "text"
+
+
 class Quote(Contract):
     """Something a speaker said, as the article reports it."""
 
@@ -125,6 +130,24 @@ class Quote(Contract):
             description="Where the quote stands in the text; the first span is the quote itself.",
         ),
     ]
+    found_by: Annotated[
+        QuoteSource,
+        Field(
+            description="model: the model read the quoted passage as a quote, or reported it; text: the "
+            "service found it by the article's own cues (a quoted passage or reported speech, “he said that "
+            "…”, whose speaker the article names) where the model had passed over it.",
+            examples=["model"],
+        ),
+    ] = QuoteSource.MODEL
+    speaker_cue: Annotated[
+        Span | None,
+        Field(
+            description="The words of the article that name the speaker: a reporting cue (“Pistorius said”, "
+            "“the minister added”, “according to him”) or a “– Name” line under the quote. The speaker then "
+            "comes from the text, which outranks the model's reading; null when it is the model's reading "
+            "or unknown.",
+        ),
+    ] = None
 
 
 class DatePrecision(StrEnum):

@@ -20,7 +20,12 @@ async def test_every_item_points_at_the_one_pistorius(
     result = response.json()
     [pistorius] = [a for a in result["actors"] if "Pistorius" in a["name"]]
     assert [a["name"] for a in result["actors"]] == ["Boris Pistorius", "Zelensky"]
-    assert [q["speaker_id"] for q in result["quotes"]] == [pistorius["id"]] * 4
+    # The model's four quotes and two the text reports itself ("he explained that", "He emphasized that").
+    assert [q["speaker_id"] for q in result["quotes"]] == [pistorius["id"]] * 6
+    assert [q["verb"] for q in result["quotes"] if q["text"].startswith(("diplomacy", "alliance"))] == [
+        "explained",
+        "emphasized",
+    ]
     assert [p["holder_id"] for p in result["positions"]] == [pistorius["id"], result["actors"][1]["id"]]
     assert result["proposals"][0]["proposer_ids"] == [pistorius["id"]]
     mentions = {m["text"] for m in pistorius["mentions"]}

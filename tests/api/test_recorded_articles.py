@@ -106,7 +106,14 @@ async def test_nothing_the_model_returned_is_lost_silently(
             [q for q in answer.get("quotes", []) if q["kind"] == "not_a_quote"] if kind == "quotes" else []
         )
         given = sum(len(answer.get(name, [])) for name in names)
-        assert len(result[kind]) + len(dropped) + len(not_quotes) == given, kind
+        # Quotes the text's own cues found where the model passed over them are none of the model's items.
+        from_model = [item for item in result[kind] if item.get("found_by", "model") == "model"]
+        assert len(from_model) + len(dropped) + len(not_quotes) == given, kind
+    for quote in result["quotes"]:
+        if quote["found_by"] == "text":
+            cue = quote["speaker_cue"]
+            assert quote["speaker_id"] is not None
+            assert recording.article_text[cue["start"] : cue["end"]] == cue["text"]
 
 
 async def test_every_quote_candidate_is_read_or_reported_unread(
@@ -119,14 +126,28 @@ async def test_every_quote_candidate_is_read_or_reported_unread(
         if 1 <= reading["n"] <= len(candidates):
             first_reading.setdefault(reading["n"], reading["kind"])
     unread = [w for w in result["warnings"] if w["code"] == "unread"]
-    assert len(first_reading) + len(unread) == len(candidates)
     returned = {(q["evidence"][0]["start"], q["evidence"][0]["end"]) for q in result["quotes"]}
+    # A candidate whose speaker the text names is a quote whatever the model's reading, or without one.
+    from_text = {
+        (q["evidence"][0]["start"], q["evidence"][0]["end"])
+        for q in result["quotes"]
+        if q["found_by"] == "text" and q["speaker_cue"] is not None
+    }
+    taken_unread = [
+        n
+        for n, candidate in enumerate(candidates, start=1)
+        if n not in first_reading and (candidate.start, candidate.end) in from_text
+    ]
+    assert len(first_reading) + len(unread) + len(taken_unread) == len(candidates)
     in_page_chrome = [w["message"] for w in result["warnings"] if w["code"] == "page_chrome"]
     for n, kind in first_reading.items():
         candidate = candidates[n - 1]
         kept = (candidate.start, candidate.end) in returned
         dropped = any(f"“{candidate.text[:200]}”" in message for message in in_page_chrome)
-        assert kept != dropped if kind != "not_a_quote" else not kept
+        if kind == "not_a_quote":
+            assert not kept or (candidate.start, candidate.end) in from_text
+        else:
+            assert kept != dropped
 
 
 async def test_usage_counts_every_recorded_call(

@@ -101,12 +101,6 @@ async def test_pistorius_is_one_actor_with_the_names_he_is_given(
     assert all(alias["reason"] for alias in aliases.values())
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the recordings give Pistorius quotes in 001 and 002 only: 000's answer reads none of its "
-    "quote candidates, 003's gives its one candidate to Camille Grand, and 004's gives his two "
-    "candidates to Merz and Witkoff (the 1.5B model names the wrong speaker)",
-)
 async def test_pistorius_is_quoted_in_all_five_articles_in_date_order(
     client: AsyncTestClient[Litestar], httpx_mock: HTTPXMock
 ) -> None:
