@@ -59,6 +59,7 @@ class BatchWorkers:
         process = f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.owners = [f"{process}/{n}" for n in range(concurrency)]
         self._wake = asyncio.Event()
+        self._scouting = asyncio.Lock()
         self._stopping = asyncio.Event()
         self._paused_until = 0.0
         self._tasks: list[asyncio.Task[None]] = []
@@ -127,16 +128,24 @@ class BatchWorkers:
                 if pause > 0:
                     await self._idle(pause)
                     continue
-                item = await self.store.claim(owner)
-                if item is None:
-                    await self._idle(self.poll_seconds)
-                    continue
-                await self._process(item, owner)
+                item = await self.store.claim(owner) or await self._scout(owner)
+                if item is not None:
+                    await self._process(item, owner)
             except asyncio.CancelledError:
                 raise
             except Exception:  # a database hiccup must not end the worker
                 logger.exception("batch worker %s failed; continuing", owner)
                 await asyncio.sleep(self.poll_seconds)
+
+    async def _scout(self, owner: str) -> ClaimedItem | None:
+        """With the queue empty, one idle worker at a time looks again each poll, the others queue
+        behind it: sixteen workers each polling took 15 ms of CPU per idle second (a write transaction
+        per look). Each worker looks once more when its turn comes, so new work reaches all of them."""
+        async with self._scouting:
+            item = await self.store.claim(owner)
+            if item is None:
+                await self._idle(self.poll_seconds)
+            return item
 
     async def _process(self, item: ClaimedItem, owner: str) -> None:
         done = asyncio.Event()

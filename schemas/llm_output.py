@@ -126,7 +126,7 @@ class ModelProposal(_ModelOutput):
     status: Literal["proposed", "under_negotiation", "accepted", "rejected", "withdrawn", "unknown"]
 
 
-_SCHEMAS: dict[tuple[Any, ...], str] = {}
+_SCHEMAS: dict[tuple[Any, ...], dict[str, Any]] = {}
 _PROSE_KEYWORDS = frozenset({"title", "description"})
 
 
@@ -158,11 +158,13 @@ class ArticleFacts(_ModelOutput):
 
     @classmethod
     def model_json_schema(cls, *args: Any, **kwargs: Any) -> dict[str, Any]:
-        """Generated once per selection of types (instructor asks for it on every call); copied each time."""
+        """Generated once per selection of types (instructor asks for it on every call, and only reads
+        it). The same dict each time, top level copied: a deep copy per call cost 5 % of the service's
+        CPU per extraction under load."""
         key = (cls, args, tuple(sorted(kwargs.items())))
         if key not in _SCHEMAS:
-            _SCHEMAS[key] = json.dumps(_structure_only(super().model_json_schema(*args, **kwargs)))
-        return dict(json.loads(_SCHEMAS[key]))
+            _SCHEMAS[key] = _structure_only(super().model_json_schema(*args, **kwargs))
+        return dict(_SCHEMAS[key])
 
     def items(self, list_name: str) -> list[Any]:
         """One of the answer's lists, empty when it was not asked for."""
