@@ -5,9 +5,10 @@ extracted with the fake LLM's answers (`tests/fakes/fake_llm.py`: everything cop
 article) and the real grounding, then added batch by batch through the batch store's real finish
 step, which writes the result line and updates the views in one transaction. At each archive size
 the next articles are timed one by one: the whole finish transaction, and the view update within
-it, in wall time and in CPU time of the process (the database driver's thread included), which the
-other work on a shared machine inflates less. Reading the first page of each view is timed too.
-Near-constant cost per added article means the views are maintained incrementally, not recomputed.
+it, in wall time and in CPU time of the event loop's thread (a write transaction's SQLite statements
+run there), which the other work on a shared machine inflates less. Reading the first page of each
+view is timed too. Near-constant cost per added article means the views are maintained
+incrementally, not recomputed.
 
     python -m bench.views --sizes 100,1000,10000 --sample 50 [--database-url postgresql+asyncpg://…]
 """
