@@ -186,7 +186,12 @@ def wrk_requests_per_second(url: str, text: str, seconds: int, connections: int)
         script.unlink()
         data.unlink()
     if "Non-2xx" in out:
-        raise RuntimeError(f"errors under load:\n{out}")
+        statuses = [
+            line
+            for line in httpx.get(url.replace("/v1/extractions", "/metrics")).text.splitlines()
+            if line.startswith("factline_requests_total") and 'status_code="2' not in line
+        ]
+        raise RuntimeError("errors under load:\n" + out + "\n".join(statuses))
     return float(next(line for line in out.splitlines() if line.startswith("Requests/sec")).split()[1])
 
 

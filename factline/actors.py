@@ -6,7 +6,9 @@ Titles and pronouns ("the minister", "he") resolve to a named person by the rule
 
 from __future__ import annotations
 
+import math
 import re
+from bisect import bisect_right
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
@@ -82,6 +84,13 @@ class _Entry:
         self.roles.extend(role for role in other.roles if role not in self.roles)
         self.names.extend(name for name in other.names if name not in self.names)
         self.keys |= other.keys
+
+
+def _inside(passages: tuple[tuple[int, int], ...], at: int) -> bool:
+    """Whether `at` falls in one of `passages` (sorted, not overlapping): a binary search, as a long
+    article has dozens of quoted passages and every mention is asked about."""
+    before = bisect_right(passages, (at, math.inf)) - 1
+    return before >= 0 and passages[before][0] <= at < passages[before][1]
 
 
 class ActorDirectory:
@@ -167,7 +176,7 @@ class ActorDirectory:
         """
         span = self._index.span(Located(cue.start, cue.end, MatchKind.EXACT, 100.0))
         if is_pronoun(cue.speaker) or is_descriptor(cue.speaker):
-            found = self._refer(cue.speaker, cue.start, quoted=tuple(quoted))
+            found = self._refer(cue.speaker, cue.start, quoted=tuple(sorted(quoted)))
             if found is None or found not in self._ids:
                 return None
             self._add_mentions(found, [span])
@@ -246,7 +255,7 @@ class ActorDirectory:
         """(entry, start) of every mention, by name or by a title or pronoun already resolved to it."""
         for position in positions:
             for mention in self._mentions[position]:
-                if not any(low <= mention.start < high for low, high in quoted):
+                if not _inside(quoted, mention.start):
                     yield position, mention.start
 
     def _role_stems(self, position: int) -> set[str]:
