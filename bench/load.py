@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import random
 import sys
 import threading
@@ -287,8 +288,8 @@ def report(result: dict[str, Any]) -> str:
             "# Load test",
             "",
             f"`make load`: {machine()}. The service (one uvicorn "
-            "process), the fake LLM and the load generator share the machine's cores, and other work used "
-            "them too during this run: latencies are inflated by that contention.",
+            "process), the fake LLM and the load generator share the machine's cores; the load average "
+            "when this was written (1, 5, 15 min): {:.1f}, {:.1f}, {:.1f}.".format(*os.getloadavg()),
             "",
             f"{result['clients']} concurrent clients for {result['seconds']} s sent {result['requests']} "
             f"requests ({result['requests_per_second']}/s): good articles, bad input, and LLM faults chosen "
