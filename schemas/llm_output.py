@@ -8,7 +8,6 @@ descriptions below are for readers of this code). That saves about 400 tokens a 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from functools import cache
 from typing import Annotated, Any, Literal
