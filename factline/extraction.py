@@ -377,11 +377,12 @@ class Extractor:
         """The model's answers for an article, or for one part of a long one, as one answer; with the
         quote candidates it was asked to read."""
         candidates = quote_candidates_for(part)
-        # In order, not concurrently: each call after the first finds the article in the server's cache.
-        answers = [
-            await self.llm.complete(call.messages, call.response_model, log)
-            for call in plan_extraction_calls(part, candidates, self.settings.call_plan)
-        ]
+        # In order and in one turn: each call after the first finds the article in the server's cache.
+        async with self.llm.turn():
+            answers = [
+                await self.llm.complete(call.messages, call.response_model, log)
+                for call in plan_extraction_calls(part, candidates, self.settings.call_plan)
+            ]
         return (answers[0] if len(answers) == 1 else merge_answers(answers)), candidates
 
     async def extract(self, request: ExtractionRequest) -> Extraction:

@@ -14,7 +14,8 @@ import importlib
 import math
 import time
 import weakref
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import cache
@@ -81,6 +82,7 @@ class CallLog:
 
 
 _current_log: ContextVar[CallLog | None] = ContextVar("factline_llm_call_log", default=None)
+_holding_slot: ContextVar[bool] = ContextVar("factline_llm_slot_held", default=False)
 
 
 def _record_completion(completion: Any) -> None:
@@ -219,6 +221,24 @@ class LLMClient:
     def circuit_state(self) -> CircuitSnapshot:
         return self.circuit.snapshot()
 
+    @asynccontextmanager
+    async def turn(self) -> AsyncIterator[None]:
+        """One of the `llm_max_concurrency` slots, held for the calls made inside the block.
+
+        An article's calls (one per type) share its text as a prefix. Sent back to back, the server
+        processes that prefix once; interleaved with other articles' calls, a one-slot server (the
+        embedded model) evicted it each time and processed the article again for every call.
+        """
+        if _holding_slot.get():
+            yield
+            return
+        async with self._slots:
+            token = _holding_slot.set(True)
+            try:
+                yield
+            finally:
+                _holding_slot.reset(token)
+
     async def complete(
         self, messages: list[dict[str, str]], response_model: type[ModelT], log: CallLog
     ) -> ModelT:
@@ -233,7 +253,7 @@ class LLMClient:
         before = (log.requests, log.calls, log.prompt_tokens, log.completion_tokens)
         transport_failed = False
         try:
-            async with self._slots:
+            async with self.turn():
                 result = await self._instructor.chat.completions.create(
                     model=self.model,
                     messages=messages,  # type: ignore[arg-type]

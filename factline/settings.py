@@ -109,7 +109,9 @@ class Settings(BaseSettings):
             "errors before the request fails with 502.",
         ),
     ] = 1
-    llm_max_concurrency: Annotated[int, Field(ge=1, description="LLM calls in flight at once.")] = 4
+    llm_max_concurrency: Annotated[
+        int, Field(ge=1, description="LLM calls in flight at once (the embedded model: 1, its one slot).")
+    ] = 4
 
     extraction_calls: Annotated[
         Literal["auto", "single", "per_type"],
@@ -286,6 +288,8 @@ class Settings(BaseSettings):
                 "llm_timeout_seconds": self.local_timeout_seconds,
                 "chunk_tokenizer": "llama_server" if self.chunk_tokenizer == "auto" else self.chunk_tokenizer,
                 "extraction_calls": "per_type" if self.extraction_calls == "auto" else self.extraction_calls,
+                # The server has one slot (`--parallel 1`): more calls in flight only queue there.
+                "llm_max_concurrency": 1,
             }
         )
 
