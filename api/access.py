@@ -45,7 +45,7 @@ class ApiKeys:
     def guard(self) -> Guard:
         """The app-wide guard: a 401 problem with a `WWW-Authenticate` challenge when no valid key is sent."""
 
-        def require_api_key(
+        async def require_api_key(  # a coroutine: litestar runs plain guards in a worker thread
             connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
         ) -> None:
             if not self.required or handler.opt.get(PUBLIC) or self.key_id(connection):

@@ -10,8 +10,10 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 
+import msgspec
 from litestar import Litestar
 from litestar.config.cors import CORSConfig
+from pydantic import BaseModel
 
 from api.access import ApiKeys
 from api.batches import BatchController
@@ -170,6 +172,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         if settings.cors_allow_origins
         else None,
         exception_handlers=exception_handlers(),
+        type_encoders={BaseModel: encode_model},
         openapi_config=openapi_config(),
         request_max_body_size=settings.max_body_bytes,
         # The serving process configures logging (factline.logs), not the app.
@@ -179,6 +182,14 @@ def create_app(settings: Settings | None = None) -> Litestar:
     finish_document(app.openapi_schema)
     app.asgi_handler = RequestIdMiddleware(app.asgi_handler)
     return app
+
+
+def encode_model(model: BaseModel) -> msgspec.Raw:
+    """A response model serialised by pydantic-core straight to JSON, spliced in by msgspec as it is.
+
+    litestar's default, `model_dump()` to Python objects that msgspec then encodes, builds every dict
+    and list of a result twice: ~0.4 ms of a 16 KB extraction's 2.5 ms served from the cache."""
+    return msgspec.Raw(model.__pydantic_serializer__.to_json(model))
 
 
 app = create_app()

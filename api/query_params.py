@@ -47,8 +47,11 @@ def refuse_unknown_query(request: Request[Any, Any, Any]) -> None:
         )
 
 
-def screen_request(request: Request[Any, Any, Any]) -> Response[None] | None:
-    """The app's `before_request` hook: OPTIONS answered in full, unknown query parameters refused."""
+async def screen_request(request: Request[Any, Any, Any]) -> Response[None] | None:
+    """The app's `before_request` hook: OPTIONS answered in full, unknown query parameters refused.
+
+    A coroutine although it never waits: litestar runs a plain function hook in a worker thread, a
+    thread hop per request for a few dictionary lookups."""
     if (options := answer_options(request)) is not None:
         return options
     refuse_unknown_query(request)

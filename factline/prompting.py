@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 from typing import Literal
 
 from factline.quote_candidates import QuoteCandidate, find_quote_candidates
@@ -65,7 +66,8 @@ def article_message(
     return "\n".join(lines)
 
 
-def _task(types: list[ItemType], *, actors: bool) -> str:
+@cache
+def _task(types: tuple[ItemType, ...], *, actors: bool) -> str:
     prompt = extraction_prompt()
     lists = (["actors"] if actors else []) + [
         name
@@ -76,14 +78,16 @@ def _task(types: list[ItemType], *, actors: bool) -> str:
     return "\n".join([f"Answer with JSON holding: {', '.join(lists)}.", *map(prompt.section, sections)])
 
 
-def _worked_example() -> list[dict[str, str]]:
+@cache
+def _worked_example() -> tuple[tuple[str, str], ...]:
+    """(role, content) of the example turn: the same for every call, built once."""
     prompt = extraction_prompt()
     example = prompt.section("example article")
-    return [
-        {"role": "user", "content": article_message(example, find_quote_candidates(example))},
-        {"role": "user", "content": _task(list(ALL_ITEM_TYPES), actors=True)},
-        {"role": "assistant", "content": prompt.section("example answer")},
-    ]
+    return (
+        ("user", article_message(example, find_quote_candidates(example))),
+        ("user", _task(tuple(ALL_ITEM_TYPES), actors=True)),
+        ("assistant", prompt.section("example answer")),
+    )
 
 
 def plan_extraction_calls(
@@ -93,14 +97,14 @@ def plan_extraction_calls(
     article = article_message(request.text, candidates, title=request.title, published=request.published_date)
     shared = [
         {"role": "system", "content": extraction_prompt().system},
-        *_worked_example(),
+        *({"role": role, "content": content} for role, content in _worked_example()),
         {"role": "user", "content": article},
     ]
     types = sorted(request.types, key=ALL_ITEM_TYPES.index)
     groups = [types] if plan == "single" else [[item_type] for item_type in types]
     return [
         ExtractionCall(
-            messages=[*shared, {"role": "user", "content": _task(types, actors=first)}],
+            messages=[*shared, {"role": "user", "content": _task(tuple(types), actors=first)}],
             response_model=facts_model_for(types, candidates=len(candidates), actors=first),
         )
         for first, types in ((n == 0, group) for n, group in enumerate(groups))

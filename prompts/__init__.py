@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from importlib import resources
 
 
@@ -13,24 +13,29 @@ class PromptTemplate:
     name: str
     text: str
 
-    @property
+    @cached_property
     def version(self) -> str:
         """Name plus content hash: an edited prompt never passes for the one a result came from."""
         digest = hashlib.sha256(self.text.encode()).hexdigest()[:8]
         return f"{self.name}+{digest}"
 
-    @property
+    @cached_property
     def system(self) -> str:
         """The text before the first `## ` section: the same for every call, so servers cache it."""
         return self.text.split("\n## ", 1)[0].strip()
 
+    @cached_property
+    def _sections(self) -> dict[str, str]:
+        """Parsed once: every request builds its messages (and its cache key) from the sections."""
+        parts = (part.partition("\n") for part in self.text.split("\n## ")[1:])
+        return {heading.strip(): body.strip() for heading, _, body in parts}
+
     def section(self, title: str) -> str:
         """The body of the `## title` section."""
-        for part in self.text.split("\n## ")[1:]:
-            heading, _, body = part.partition("\n")
-            if heading.strip() == title:
-                return body.strip()
-        raise KeyError(f"{self.name} has no section {title!r}")
+        try:
+            return self._sections[title]
+        except KeyError:
+            raise KeyError(f"{self.name} has no section {title!r}") from None
 
 
 @cache

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import inspect
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -177,3 +178,12 @@ async def test_cors_allows_the_configured_origins_only() -> None:
         assert preflight.headers["access-control-allow-origin"] == "https://app.example"
         other = await client.get("/health", headers={"Origin": "https://evil.example"})
         assert "access-control-allow-origin" not in other.headers
+
+
+def test_the_hooks_of_every_request_run_on_the_event_loop() -> None:
+    """litestar runs a plain-function guard or `before_request` hook in a worker thread: a thread hop
+    (and a wait for the loop to pick the result up) on every request."""
+    app = create_app(make_settings(api_key_sha256=[digest(KEY)]))
+    hooks = [app.before_request, *app.guards]
+    assert len(hooks) == 2
+    assert all(inspect.iscoroutinefunction(hook) for hook in hooks), hooks
