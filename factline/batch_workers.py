@@ -142,7 +142,7 @@ class BatchWorkers:
         behind it: sixteen workers each polling took 15 ms of CPU per idle second (a write transaction
         per look). Each worker looks once more when its turn comes, so new work reaches all of them."""
         async with self._scouting:
-            item = await self.store.claim(owner)
+            item = await self.store.claim(owner) if await self.store.has_claimable() else None
             if item is None:
                 await self._idle(self.poll_seconds)
             return item

@@ -8,7 +8,7 @@ PostgreSQL stores the same values.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     Boolean,
@@ -19,6 +19,7 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
+    Table,
     Text,
     TypeDecorator,
     UniqueConstraint,
@@ -60,6 +61,11 @@ class Base(DeclarativeBase):
             "pk": "pk_%(table_name)s",
         }
     )
+
+
+def core_table(model: type[Base]) -> Table:
+    """The Core table of a model: statements on it skip the ORM's bulk insert and update machinery."""
+    return cast(Table, model.__table__)
 
 
 class BatchRow(Base):

@@ -12,9 +12,9 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, bindparam, delete, func, insert, select, text, update
+from sqlalchemy import bindparam, delete, func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from factline.cross_names import CrossName, cross_name
@@ -22,7 +22,6 @@ from factline.database import VIEWS_LOCK
 from factline.grounding import fold
 from factline.proposal_matching import CANDIDATES, proposal_match, proposal_terms
 from factline.tables import (
-    Base,
     ViewActorItemRow,
     ViewActorNameRow,
     ViewActorRow,
@@ -30,6 +29,7 @@ from factline.tables import (
     ViewFactRow,
     ViewProposalRow,
     ViewProposalTermRow,
+    core_table,
 )
 from factline.upsert import insert_ignoring_duplicates
 from schemas import Actor, ActorKind, Extraction, Span
@@ -37,11 +37,6 @@ from schemas import Actor, ActorKind, Extraction, Span
 logger = logging.getLogger("factline.views")
 
 _PERSONAL = (ActorKind.PERSON.value, ActorKind.OTHER.value)
-
-
-def _table(model: type[Base]) -> Table:
-    """The Core table of a model: inserts through it skip the ORM's bulk-insert machinery."""
-    return cast(Table, model.__table__)
 
 
 # Built once: SQLAlchemy's statement construction cost more CPU per article than the statements'
@@ -58,8 +53,8 @@ _PROPOSAL_CANDIDATES = (
     .order_by(func.count().desc(), ViewProposalRow.id)
     .limit(CANDIDATES)
 )
-_NEW_PROPOSAL = insert(_table(ViewProposalRow)).returning(ViewProposalRow.id)
-_NEW_FACTS = insert(_table(ViewFactRow)).returning(ViewFactRow.id, sort_by_parameter_order=True)
+_NEW_PROPOSAL = insert(core_table(ViewProposalRow)).returning(ViewProposalRow.id)
+_NEW_FACTS = insert(core_table(ViewFactRow)).returning(ViewFactRow.id, sort_by_parameter_order=True)
 
 
 @dataclass(frozen=True)
@@ -324,7 +319,7 @@ class _ArticleViews:
             if actor_id is not None and actor_id in self.keys
         }
         if links:
-            await self.session.execute(insert(_table(ViewFactActorRow)), list(links.values()))
+            await self.session.execute(insert(core_table(ViewFactActorRow)), list(links.values()))
 
     async def _tracked_proposal(self, summary: str) -> tuple[int, str]:
         """The tracked proposal this report is, by shared content words then similarity; else a new one."""

@@ -123,3 +123,17 @@ async def test_on_postgres_a_resuming_reader_misses_no_line_when_writers_finish_
     await asyncio.gather(tail(), finish_all())
     await engine.dispose()
     assert len(read) == count, f"the reader missed {count - len(read)} lines"
+
+
+async def test_a_look_for_work_sees_what_a_claim_would_take(store: BatchStore) -> None:
+    """Idle workers look with a read before they claim (a write): both must agree on what is available."""
+    assert not await store.has_claimable()
+    entries = [ArchiveEntry(0, "a", request=ExtractionRequest(text="Some article."))]
+    await store.create(ArchiveKind.NDJSON, None, None, _one_chunk(entries), _never_called)
+    assert await store.has_claimable()
+    claimed = await store.claim("worker-a")
+    assert claimed is not None
+    assert not await store.has_claimable()
+    await store.release(claimed.id, "worker-a", delay_seconds=60)  # back in the queue, but not yet
+    assert not await store.has_claimable()
+    assert await store.claim("worker-b") is None
