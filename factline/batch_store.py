@@ -72,6 +72,22 @@ _CLAIM = (
     )
     .returning(_ITEMS.id, _ITEMS.batch_id, _ITEMS.position, _ITEMS.article_id, _ITEMS.request_json)
 )
+_FINISH = (
+    update(core_table(ItemRow))
+    .where(
+        _ITEMS.id == bindparam("item_id"), _ITEMS.status == RUNNING, _ITEMS.lease_owner == bindparam("owner")
+    )
+    .values(
+        status=bindparam("status"),
+        finished_at=bindparam("now"),
+        lease_owner=None,
+        lease_until=None,
+        prompt_tokens=_ITEMS.prompt_tokens + bindparam("prompt_tokens"),
+        completion_tokens=_ITEMS.completion_tokens + bindparam("completion_tokens"),
+        llm_calls=_ITEMS.llm_calls + bindparam("llm_calls"),
+        cached=bindparam("cached"),
+    )
+)
 
 
 @dataclass(frozen=True)
@@ -273,18 +289,17 @@ class BatchStore:
         async with self.sessions.begin() as session:
             await serialise_result_lines(session, item.batch_id)
             marked = await session.execute(
-                update(ItemRow)
-                .where(self._held(item.id, owner))
-                .values(
-                    status=status.value,
-                    finished_at=utcnow(),
-                    lease_owner=None,
-                    lease_until=None,
-                    prompt_tokens=ItemRow.prompt_tokens + (usage.prompt_tokens if usage else 0),
-                    completion_tokens=ItemRow.completion_tokens + (usage.completion_tokens if usage else 0),
-                    llm_calls=ItemRow.llm_calls + (usage.llm_calls if usage else 0),
-                    cached=bool(extraction is not None and extraction.cached),
-                )
+                _FINISH,
+                {
+                    "item_id": item.id,
+                    "owner": owner,
+                    "status": status.value,
+                    "now": utcnow(),
+                    "prompt_tokens": usage.prompt_tokens if usage else 0,
+                    "completion_tokens": usage.completion_tokens if usage else 0,
+                    "llm_calls": usage.llm_calls if usage else 0,
+                    "cached": bool(extraction is not None and extraction.cached),
+                },
             )
             if not getattr(marked, "rowcount", 0):
                 return False
