@@ -64,6 +64,9 @@ class BatchWorkers:
         self._paused_until = 0.0
         self._tasks: list[asyncio.Task[None]] = []
         self._extracting: set[asyncio.Task[Extraction]] = set()
+        # Results being written: at most one per worker waits, so memory stays bounded.
+        self._finishing: set[asyncio.Task[None]] = set()
+        self._finish_slots = asyncio.Semaphore(concurrency)
         self._stopped: asyncio.Future[None] | None = None
 
     async def start(self) -> None:
@@ -106,6 +109,7 @@ class BatchWorkers:
         for extraction in list(self._extracting):
             extraction.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        await asyncio.gather(*self._finishing, return_exceptions=True)  # results already paid for
         self._tasks = []
         if released := await self.store.release_all(self.owners):
             logger.info("returned %d unfinished items to the queue", released)
@@ -183,12 +187,25 @@ class BatchWorkers:
                 self._extracting.discard(extracting)
             done.set()
             await asyncio.wait({heartbeat})  # no renewal may run after the outcome is written
-        if not await self.store.finish(item, owner, extraction=extraction):
-            logger.warning(
-                "item %s was taken back (lease lost or batch cancelled); result discarded", item.id
-            )
-            return
-        BATCH_ITEMS.labels("succeeded").inc()
+        # Written while this worker claims its next item: the write (result line, views) waits for the
+        # database's one writer, and an LLM slot held through that wait was a slot doing nothing.
+        await self._finish_slots.acquire()
+        finishing = asyncio.create_task(self._finish(item, owner, extraction))
+        self._finishing.add(finishing)
+        finishing.add_done_callback(self._finishing.discard)
+
+    async def _finish(self, item: ClaimedItem, owner: str, extraction: Extraction) -> None:
+        try:
+            if await self.store.finish(item, owner, extraction=extraction):
+                BATCH_ITEMS.labels("succeeded").inc()
+            else:
+                logger.warning(
+                    "item %s was taken back (lease lost or batch cancelled); result discarded", item.id
+                )
+        except Exception:  # the lease runs out and the item is extracted again
+            logger.exception("writing the result of item %s failed", item.id)
+        finally:
+            self._finish_slots.release()
 
     def _pause(self, seconds: float) -> None:
         """Claim nothing for `seconds`: the LLM asked for a rest, or the circuit breaker holds calls."""
