@@ -22,7 +22,7 @@ from sqlalchemy import and_, bindparam, case, delete, func, or_, select, text, u
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from factline.archives import ArchiveEntry
-from factline.database import RESULTS_LOCK, reading_sessions, urgent_writes
+from factline.database import RESULTS_LOCK, reading_sessions
 from factline.errors import ArchiveUnreadable, BatchConflict, BatchNotFound
 from factline.tables import ARTICLE_ID_WIDTH, BatchRow, ItemRow, ResultRow, core_table, utcnow
 from factline.upsert import insert_ignoring_duplicates
@@ -217,13 +217,10 @@ class BatchStore:
     async def claim(self, owner: str) -> ClaimedItem | None:
         """Take the oldest queued item under a lease (`SKIP LOCKED`: PostgreSQL workers share the queue)."""
         now = utcnow()
-        with urgent_writes():  # a worker waits on it, with an LLM slot free
-            async with self.sessions.begin() as session:
-                row = (
-                    await session.execute(
-                        _CLAIM, {"now": now, "lease_until": now + self.lease, "owner": owner}
-                    )
-                ).first()
+        async with self.sessions.begin() as session:
+            row = (
+                await session.execute(_CLAIM, {"now": now, "lease_until": now + self.lease, "owner": owner})
+            ).first()
         if row is None:
             return None
         return ClaimedItem(row.id, row.batch_id, row.position, row.article_id, row.request_json or "{}")

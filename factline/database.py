@@ -12,9 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import weakref
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
-from contextvars import ContextVar
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -64,61 +63,11 @@ def create_engine(url: str, concurrency: int = 1) -> AsyncEngine:
     return engine
 
 
-_URGENT: ContextVar[bool] = ContextVar("factline_urgent_write", default=False)
-
-
-@contextmanager
-def urgent_writes() -> Iterator[None]:
-    """Write transactions begun inside go before queued ordinary ones (SQLite's writer queue).
-
-    For the short writes something waits on: a worker's claim of its next item must not queue behind
-    the results of sixteen finished items, each holding the writer for ~10 ms. No-op on PostgreSQL.
-    """
-    token = _URGENT.set(True)
-    try:
-        yield
-    finally:
-        _URGENT.reset(token)
-
-
-class _WriterQueue:
-    """One writer at a time; urgent writers ahead of ordinary ones, each kind first come first served."""
-
-    def __init__(self) -> None:
-        self._lock = asyncio.Lock()
-        self._urgent_waiting = 0
-        self._no_urgent = asyncio.Event()
-        self._no_urgent.set()
-
-    @asynccontextmanager
-    async def turn(self) -> AsyncIterator[None]:
-        if _URGENT.get():
-            self._urgent_waiting += 1
-            self._no_urgent.clear()
-            try:
-                await self._lock.acquire()
-            finally:
-                self._urgent_waiting -= 1
-                if not self._urgent_waiting:
-                    self._no_urgent.set()
-        else:
-            while True:
-                await self._no_urgent.wait()
-                await self._lock.acquire()
-                if not self._urgent_waiting:
-                    break
-                self._lock.release()  # an urgent writer arrived while this one queued: it goes first
-        try:
-            yield
-        finally:
-            self._lock.release()
-
-
-_WRITERS: weakref.WeakKeyDictionary[Engine, _WriterQueue] = weakref.WeakKeyDictionary()
+_WRITERS: weakref.WeakKeyDictionary[Engine, asyncio.Lock] = weakref.WeakKeyDictionary()
 
 
 class OneWriterAtATime(async_sessionmaker[AsyncSession]):
-    """Write transactions (`begin()`) of this process queue for SQLite's one writer.
+    """Write transactions (`begin()`) of this process queue on an asyncio lock, for SQLite.
 
     SQLite admits one writer. Without the queue, concurrent writers wait in SQLite's busy handler,
     which sleeps in steps of 1 to 100 ms: a burst of batch workers finishing together lost tens of
@@ -132,11 +81,11 @@ class OneWriterAtATime(async_sessionmaker[AsyncSession]):
         # One queue per database, however many session makers share it (the cache and the batch
         # store each have one): two queues would let two writers meet in SQLite's busy handler,
         # which, with statements on the loop's thread, blocks the loop the other writer needs.
-        self._writer = _WRITERS.setdefault(engine.sync_engine, _WriterQueue())
+        self._writer = _WRITERS.setdefault(engine.sync_engine, asyncio.Lock())
 
     @asynccontextmanager
     async def begin(self) -> AsyncIterator[AsyncSession]:  # type: ignore[override]
-        async with self._writer.turn():
+        async with self._writer:
             with statements_on_loop_thread():
                 async with super().begin() as session:
                     yield session

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import threading
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event, text
 
-from factline.database import create_engine, reading_sessions, sessions, urgent_writes
+from factline.database import create_engine, reading_sessions, sessions
 
 
 async def test_a_read_does_not_wait_for_a_writer_holding_the_lock(tmp_path: Path) -> None:
@@ -88,31 +87,4 @@ async def test_session_makers_of_one_database_share_its_writer_queue(tmp_path: P
 
     await asyncio.wait_for(asyncio.gather(write(cache, "cache"), write(store, "store")), timeout=10)
     assert order == ["cache begins", "cache ends", "store begins", "store ends"]
-    await engine.dispose()
-
-
-async def test_urgent_writes_go_before_queued_ordinary_ones(tmp_path: Path) -> None:
-    """A worker's claim must not queue behind the results already waiting for the writer; among
-    themselves, urgent and ordinary writes keep their order of arrival."""
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}")
-    writing = sessions(engine)
-    async with writing.begin() as session:
-        await session.execute(text("create table t (x text)"))
-    order: list[str] = []
-
-    async def write(name: str, urgent: bool) -> None:
-        with urgent_writes() if urgent else contextlib.nullcontext():
-            async with writing.begin() as session:
-                await session.execute(text("insert into t values (:x)"), {"x": name})
-                order.append(name)
-
-    async with writing.begin():  # the writer is busy while the others queue
-        tasks = []
-        for name, urgent in [("result 1", False), ("result 2", False), ("claim 1", True), ("claim 2", True)]:
-            tasks.append(asyncio.create_task(write(name, urgent)))
-            await asyncio.sleep(0.01)
-    await asyncio.gather(*tasks)
-    assert order == ["claim 1", "claim 2", "result 1", "result 2"]
-    async with reading_sessions(writing)() as reader:
-        assert await reader.scalar(text("select count(*) from t")) == 4
     await engine.dispose()
