@@ -53,7 +53,6 @@ _NEXT_QUEUED = (
     .order_by(_ITEMS.available_at, _ITEMS.position)
     .limit(1)
 )
-_CLAIMABLE = _NEXT_QUEUED
 # Built once, in Core: building the statement and running it through the ORM's bulk-update machinery
 # cost more CPU than SQLite's own work, on every claim of every item.
 _CLAIM = (
@@ -228,7 +227,7 @@ class BatchStore:
     async def has_claimable(self) -> bool:
         """Whether `claim` would find an item, by a read: an idle worker's look takes no write lock."""
         async with self.readers() as session:
-            return (await session.scalar(_CLAIMABLE, {"now": utcnow()})) is not None
+            return (await session.scalar(_NEXT_QUEUED, {"now": utcnow()})) is not None
 
     def _held(self, item_id: str, owner: str) -> Any:
         return and_(ItemRow.id == item_id, ItemRow.status == RUNNING, ItemRow.lease_owner == owner)
