@@ -246,13 +246,11 @@ class CrossArticleViews:
                 .order_by(ViewActorNameRow.id)
             )
         ).all()
-        articles = (
-            await session.scalars(
-                select(ViewActorItemRow.item_id).where(
-                    ViewActorItemRow.actor_key == key, ViewActorItemRow.batch_id.in_(scope.batch_ids)
-                )
+        articles = await session.scalar(
+            select(func.count()).where(
+                ViewActorItemRow.actor_key == key, ViewActorItemRow.batch_id.in_(scope.batch_ids)
             )
-        ).all()
+        )
         return CrossActor(
             key=key,
             name=actor.name,
@@ -260,7 +258,7 @@ class CrossArticleViews:
             names=[
                 ActorName(name=n.name, kind=n.kind, article_id=n.article_id, reason=n.reason) for n in names
             ],
-            article_count=len(articles),
+            article_count=int(articles or 0),
             quote_count=found["quote"][1],
             position_count=found["position"][1],
             proposal_count=found["proposal"][1],
