@@ -1,7 +1,8 @@
 """The workers that extract batch items: asyncio tasks, bounded in number, in the service process or
 in a `factline worker` process of their own (many of them share one PostgreSQL database).
 
-Each worker claims one item at a time under a lease it renews while the LLM works. A failure that
+Each worker claims one item at a time under a lease it renews while the LLM works, and claims the
+next while the last one's result is written (at most one such write per worker). A failure that
 outlasted the LLM client's retries becomes the item's problem (its `retry` queues it again), and the
 other items go on; after a rate limit this process also stops claiming until the provider's
 Retry-After. While the circuit breaker holds LLM calls, no call was made: the item goes back to the
