@@ -108,7 +108,7 @@ def _close(head: EventFact, event: EventFact) -> str | None:
     return None
 
 
-def _what(event: EventFact) -> set[str]:
+def _what(event: EventFact) -> frozenset[str]:
     """The content words of what happened: without the words of its date and place."""
     return content_words(event.text) - content_words(f"{event.date_text or ''} {event.location or ''}")
 

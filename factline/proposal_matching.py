@@ -4,6 +4,7 @@ similarity to decide, so the same plan reported by several articles is tracked a
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from rapidfuzz import fuzz
 
@@ -22,12 +23,20 @@ _STOP_WORDS = frozenset(
 )
 
 
-def content_words(text: str) -> set[str]:
+# Summaries recur: each new report is compared with up to CANDIDATES known ones, and a known one with
+# every later report naming it; folding them again each time was 40 % of adding an article's views.
+_folded = lru_cache(maxsize=4096)(fold)
+
+
+@lru_cache(maxsize=4096)
+def content_words(text: str) -> frozenset[str]:
     """The words of a text that say what it is about: folded, without stop words and short words."""
-    return {word for word in _WORD.findall(fold(text)) if word not in _STOP_WORDS and len(word) > 2}
+    return frozenset(
+        word for word in _WORD.findall(_folded(text)) if word not in _STOP_WORDS and len(word) > 2
+    )
 
 
-def proposal_terms(summary: str) -> set[str]:
+def proposal_terms(summary: str) -> frozenset[str]:
     """What candidates for the same proposal are looked up by."""
     return content_words(summary)
 
@@ -40,5 +49,5 @@ def proposal_match(summary: str, known: str) -> float | None:
     """
     if len(proposal_terms(summary) & proposal_terms(known)) < MIN_SHARED_TERMS:
         return None
-    score = float(fuzz.token_set_ratio(fold(summary), fold(known)))
+    score = float(fuzz.token_set_ratio(_folded(summary), _folded(known)))
     return score if score >= SIMILARITY else None
