@@ -156,6 +156,7 @@ class BatchWorkers:
         done = asyncio.Event()
         heartbeat = asyncio.create_task(self._renew(item, owner, done))
         extracting: asyncio.Task[Extraction] | None = None
+        extraction: Extraction | None = None
         try:
             if self._stopping.is_set():
                 return  # claimed as the workers stopped: `stop()` hands it back
@@ -187,16 +188,21 @@ class BatchWorkers:
             if extracting is not None:
                 self._extracting.discard(extracting)
             done.set()
-            await asyncio.wait({heartbeat})  # no renewal may run after the outcome is written
+            if extraction is None:
+                await asyncio.wait({heartbeat})  # no renewal may run after the outcome is written
         # Written while this worker claims its next item: the write (result line, views) waits for the
-        # database's one writer, and an LLM slot held through that wait was a slot doing nothing.
+        # database's one writer, and an LLM slot held through that wait was a slot doing nothing. The
+        # heartbeat's last turn is waited for there too: on a busy loop it cost the worker ~10 ms.
         await self._finish_slots.acquire()
-        finishing = asyncio.create_task(self._finish(item, owner, extraction))
+        finishing = asyncio.create_task(self._finish(item, owner, extraction, heartbeat))
         self._finishing.add(finishing)
         finishing.add_done_callback(self._finishing.discard)
 
-    async def _finish(self, item: ClaimedItem, owner: str, extraction: Extraction) -> None:
+    async def _finish(
+        self, item: ClaimedItem, owner: str, extraction: Extraction, heartbeat: asyncio.Task[None]
+    ) -> None:
         try:
+            await asyncio.wait({heartbeat})  # no renewal may run after the outcome is written
             if await self.store.finish(item, owner, extraction=extraction):
                 BATCH_ITEMS.labels("succeeded").inc()
             else:
