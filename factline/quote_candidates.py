@@ -18,7 +18,7 @@ from functools import lru_cache
 _PAIRS: dict[str, str] = {"“": "”", "„": "“”", "«": "»", "‘": "’", '"': '"'}
 # Scans jump from mark to mark: a character-by-character loop cost ~0.8 ms per 4 KB article.
 _OPENERS = re.compile(f"[{''.join(_PAIRS)}]")
-_MARKS = re.compile(f"[{''.join(dict.fromkeys(''.join(_PAIRS) + ''.join(_PAIRS.values())))}]")
+_MARKS = re.compile(f"[{''.join(_PAIRS)}{''.join(_PAIRS.values())}]")
 _LETTER_OR_DIGIT = re.compile(r"\w")
 # "– Boris Pistorius", "— Kaja Kallas, EU foreign policy chief": a name after a dash, on its own line.
 _BYLINE = re.compile(r"[ \t]*[–—-][ \t]*(?P<name>[^\W\d_][^\n]{1,80}?)[ \t]*$")
@@ -106,11 +106,7 @@ def _candidates(text: str) -> tuple[QuoteCandidate, ...]:
     index, at = 0, 0
     while index < len(paragraphs):
         paragraph_start, paragraph_end = paragraphs[index]
-        at = max(at, paragraph_start)
-        if at >= paragraph_end:
-            index += 1
-            continue
-        found = _OPENERS.search(text, at, paragraph_end)
+        found = _OPENERS.search(text, max(at, paragraph_start), paragraph_end)
         if found is None:
             index += 1
             continue
