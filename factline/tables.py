@@ -168,14 +168,19 @@ class ViewFactRow(Base):
     """One quote, event, position or proposal of one article, with the date it is ordered by."""
 
     __tablename__ = "view_facts"
-    __table_args__ = (Index("ix_view_facts_timeline", "batch_id", "kind", "date", "id"),)
+    __table_args__ = (
+        Index("ix_view_facts_timeline", "batch_id", "kind", "date", "id"),
+        # A proposal's reports in date order, the batch at hand in the index: its page reads only the
+        # reports it shows, and counts them without touching the table.
+        Index("ix_view_facts_proposal", "proposal_id", "date", "id", "batch_id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     batch_id: Mapped[str] = mapped_column(ForeignKey("batches.id", ondelete="CASCADE"))
     item_id: Mapped[str] = mapped_column(ForeignKey("batch_items.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(String(16))
     date: Mapped[date | None] = mapped_column(Date)
-    proposal_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    proposal_id: Mapped[int | None] = mapped_column(Integer)
     payload_json: Mapped[str] = mapped_column(Text)
     search_text: Mapped[str] = mapped_column(Text)
 
@@ -201,6 +206,23 @@ class ViewProposalRow(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     summary: Mapped[str] = mapped_column(Text)
+
+
+class ViewProposalBackerRow(Base):
+    """How often an actor backed or opposed a proposal in one batch, and when first and last: kept
+    as reports arrive, so a proposal's backers are read without scanning all its reports."""
+
+    __tablename__ = "view_proposal_backers"
+
+    proposal_id: Mapped[int] = mapped_column(
+        ForeignKey("view_proposals.id", ondelete="CASCADE"), primary_key=True
+    )
+    batch_id: Mapped[str] = mapped_column(ForeignKey("batches.id", ondelete="CASCADE"), primary_key=True)
+    actor_key: Mapped[str] = mapped_column(String(256), primary_key=True)
+    role: Mapped[str] = mapped_column(String(16), primary_key=True)
+    first_date: Mapped[date | None] = mapped_column(Date)
+    last_date: Mapped[date | None] = mapped_column(Date)
+    reports: Mapped[int] = mapped_column(Integer)
 
 
 class ViewProposalTermRow(Base):

@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Row, Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from factline.database import reading_sessions
@@ -27,6 +27,7 @@ from factline.tables import (
     ViewActorRow,
     ViewFactActorRow,
     ViewFactRow,
+    ViewProposalBackerRow,
     ViewProposalRow,
 )
 from schemas import Span
@@ -71,6 +72,11 @@ class ViewFilter:
     since: dt.date | None = None
     until: dt.date | None = None
     topic: str | None = None
+
+    @property
+    def filters_facts(self) -> bool:
+        """Whether only some of the facts count: a date range or topic text."""
+        return bool(self.since or self.until or self.topic)
 
     @property
     def actor_text(self) -> str | None:
@@ -167,6 +173,28 @@ async def _pages(
             return page, None
 
 
+async def _in_date_order(
+    session: AsyncSession, where: tuple[Any, ...], limit: int, newest: bool = False
+) -> list[ViewFactRow]:
+    """Facts oldest (or newest) first, undated ones last: dated and undated asked for apart, since one
+    sort key `date IS NULL` would make the database sort every matching fact instead of reading an
+    index in date order."""
+    by_date = (
+        (ViewFactRow.date.desc(), ViewFactRow.id.desc()) if newest else (ViewFactRow.date, ViewFactRow.id)
+    )
+    by_id = ViewFactRow.id.desc() if newest else ViewFactRow.id
+    query = select(ViewFactRow).where(*where)
+    found = list(
+        (
+            await session.scalars(query.where(ViewFactRow.date.is_not(None)).order_by(*by_date).limit(limit))
+        ).all()
+    )
+    if len(found) < limit:
+        undated = query.where(ViewFactRow.date.is_(None)).order_by(by_id).limit(limit - len(found))
+        found += (await session.scalars(undated)).all()
+    return found
+
+
 class CrossArticleViews:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self.readers = reading_sessions(sessions)
@@ -236,8 +264,7 @@ class CrossArticleViews:
         if actor is None:
             return None
         found = {kind: await self._actor_facts(session, key, scope, kind, most) for kind in _STATEMENTS}
-        filtered = scope.since or scope.until or scope.topic
-        if filtered and not any(count for _, count in found.values()):
+        if scope.filters_facts and not any(count for _, count in found.values()):
             return None
         names = (
             await session.scalars(
@@ -432,18 +459,24 @@ class CrossArticleViews:
         async with self.readers() as session:
 
             async def keys(cursor: int | None, size: int) -> Sequence[int]:
-                query = select(ViewFactRow.proposal_id).where(
+                # Proposals in id order, each kept at its first report in scope: one index probe per
+                # proposal, where collecting the distinct ids of all reports read them all.
+                reported = select(ViewFactRow.id).where(
+                    ViewFactRow.proposal_id == ViewProposalRow.id,
                     ViewFactRow.batch_id.in_(scope.batch_ids),
-                    ViewFactRow.kind == "proposal",
-                    ViewFactRow.proposal_id > (cursor or 0),
                     *scope.conditions(ViewFactRow.date),
                 )
                 if scope.actor_text:
-                    query = query.join(ViewFactActorRow, ViewFactActorRow.fact_id == ViewFactRow.id).where(
-                        ViewFactActorRow.actor_key.contains(scope.actor_text, autoescape=True)
-                    )
-                query = query.distinct().order_by(ViewFactRow.proposal_id).limit(size)
-                return [key for key in (await session.scalars(query)).all() if key is not None]
+                    reported = reported.join(
+                        ViewFactActorRow, ViewFactActorRow.fact_id == ViewFactRow.id
+                    ).where(ViewFactActorRow.actor_key.contains(scope.actor_text, autoescape=True))
+                query = (
+                    select(ViewProposalRow.id)
+                    .where(ViewProposalRow.id > (cursor or 0), reported.exists())
+                    .order_by(ViewProposalRow.id)
+                    .limit(size)
+                )
+                return (await session.scalars(query)).all()
 
             async def build(key: int) -> TrackedProposal | None:
                 return await self._proposal(session, key, scope, facts)
@@ -465,35 +498,9 @@ class CrossArticleViews:
         count = int(await session.scalar(select(func.count()).select_from(ViewFactRow).where(*where)) or 0)
         if tracked is None or not count:
             return None
-        oldest = (ViewFactRow.date.is_(None), ViewFactRow.date, ViewFactRow.id)
-        reports = [
-            _Fact.of(row)
-            for row in (
-                await session.scalars(select(ViewFactRow).where(*where).order_by(*oldest).limit(most))
-            ).all()
-        ]
-        latest = await session.scalar(
-            select(ViewFactRow)
-            .where(*where)
-            .order_by(ViewFactRow.date.is_(None), ViewFactRow.date.desc(), ViewFactRow.id.desc())
-            .limit(1)
-        )
-        first = func.min(ViewFactActorRow.date)
-        backers = (
-            await session.execute(
-                select(
-                    ViewFactActorRow.actor_key,
-                    ViewFactActorRow.role,
-                    first,
-                    func.max(ViewFactActorRow.date),
-                    func.count(),
-                )
-                .join(ViewFactRow, ViewFactRow.id == ViewFactActorRow.fact_id)
-                .where(*where)
-                .group_by(ViewFactActorRow.actor_key, ViewFactActorRow.role)
-                .order_by(first, ViewFactActorRow.actor_key)
-            )
-        ).all()
+        reports = [_Fact.of(row) for row in await _in_date_order(session, where, most)]
+        latest = next(iter(await _in_date_order(session, where, 1, newest=True)), None)
+        backers = await self._backers(session, proposal_id, scope, where)
         refs = await self._refs(session, {row[0] for row in backers})
 
         def backing(role: str) -> list[ProposalBacking]:
@@ -522,6 +529,37 @@ class CrossArticleViews:
                 for fact in reports
             ],
         )
+
+    async def _backers(
+        self, session: AsyncSession, proposal_id: int, scope: ViewFilter, where: tuple[Any, ...]
+    ) -> Sequence[Row[str, str, dt.date | None, dt.date | None, int]]:
+        """Who proposed, supported or opposed the proposal: first and last date, how many reports. From
+        the tallies; with a date or topic filter, from the reports that pass it."""
+        if scope.filters_facts:
+            first = func.min(ViewFactActorRow.date)
+            query = (
+                select(
+                    ViewFactActorRow.actor_key,
+                    ViewFactActorRow.role,
+                    first,
+                    func.max(ViewFactActorRow.date),
+                    func.count(),
+                )
+                .join(ViewFactRow, ViewFactRow.id == ViewFactActorRow.fact_id)
+                .where(*where)
+                .group_by(ViewFactActorRow.actor_key, ViewFactActorRow.role)
+                .order_by(first, ViewFactActorRow.actor_key)
+            )
+        else:
+            tally = ViewProposalBackerRow
+            first = func.min(tally.first_date)
+            query = (
+                select(tally.actor_key, tally.role, first, func.max(tally.last_date), func.sum(tally.reports))
+                .where(tally.proposal_id == proposal_id, tally.batch_id.in_(scope.batch_ids))
+                .group_by(tally.actor_key, tally.role)
+                .order_by(first, tally.actor_key)
+            )
+        return (await session.execute(query)).all()
 
     # --- positions ----------------------------------------------------------------------------
 

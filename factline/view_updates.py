@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import json
 import logging
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, insert, select, text, update
+from sqlalchemy import bindparam, case, delete, func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from factline.cross_names import CrossName, cross_name
@@ -27,11 +28,12 @@ from factline.tables import (
     ViewActorRow,
     ViewFactActorRow,
     ViewFactRow,
+    ViewProposalBackerRow,
     ViewProposalRow,
     ViewProposalTermRow,
     core_table,
 )
-from factline.upsert import insert_ignoring_duplicates
+from factline.upsert import insert_ignoring_duplicates, insert_or_merge
 from schemas import Actor, ActorKind, Extraction, Span
 
 logger = logging.getLogger("factline.views")
@@ -64,6 +66,21 @@ class ItemRef:
     batch_id: str
     item_id: str
     article_id: str | None
+
+
+def _add_reports(row: Any, new: Any) -> dict[str, Any]:
+    """A proposal backer's tally with one more article's reports (dates may be unknown: NULL)."""
+    return {
+        "reports": row.reports + new.reports,
+        "first_date": case(
+            (row.first_date.is_(None) | (new.first_date < row.first_date), new.first_date),
+            else_=row.first_date,
+        ),
+        "last_date": case(
+            (row.last_date.is_(None) | (new.last_date > row.last_date), new.last_date),
+            else_=row.last_date,
+        ),
+    }
 
 
 def _spans(spans: list[Span]) -> list[dict[str, Any]]:
@@ -200,7 +217,7 @@ class _ArticleViews:
             [{"key": name.key, "name": name.name, "kind": lone[1], "surname": name.surname}],
             ["key"],
         )
-        for table in (ViewFactActorRow, ViewActorItemRow, ViewActorNameRow):
+        for table in (ViewFactActorRow, ViewActorItemRow, ViewActorNameRow, ViewProposalBackerRow):
             await self.session.execute(
                 update(table).where(table.actor_key == name.surname).values(actor_key=name.key)
             )
@@ -320,6 +337,33 @@ class _ArticleViews:
         }
         if links:
             await self.session.execute(insert(core_table(ViewFactActorRow)), list(links.values()))
+        await self._tally_backers(
+            {fact_id: row["proposal_id"] for fact_id, (row, _) in zip(ids, facts, strict=True)},
+            list(links.values()),
+        )
+
+    async def _tally_backers(self, proposal_of: dict[int, int | None], links: list[dict[str, Any]]) -> None:
+        """Count this article's backers and opponents into their proposals' tallies."""
+        reports = Counter(
+            (proposal_id, link["actor_key"], link["role"])
+            for link in links
+            if (proposal_id := proposal_of[link["fact_id"]]) is not None
+        )
+        if reports:
+            tallies = [
+                {
+                    "proposal_id": proposal_id,
+                    "batch_id": self.item.batch_id,
+                    "actor_key": key,
+                    "role": role,
+                    "first_date": self.published,
+                    "last_date": self.published,
+                    "reports": count,
+                }
+                for (proposal_id, key, role), count in sorted(reports.items())
+            ]
+            keys = ["proposal_id", "batch_id", "actor_key", "role"]
+            await insert_or_merge(self.session, ViewProposalBackerRow, tallies, keys, _add_reports)
 
     async def _tracked_proposal(self, summary: str) -> tuple[int, str]:
         """The tracked proposal this report is, by shared content words then similarity; else a new one."""

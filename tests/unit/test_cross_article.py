@@ -8,12 +8,18 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import Connection
 
 from factline.batch_store import BatchStore
 from factline.cross_names import cross_name
-from factline.database import create_engine, sessions, upgrade_to_head
+from factline.database import alembic_config, create_engine, sessions, upgrade_to_head
+from factline.tables import Base
 from factline.view_queries import CrossArticleViews, ViewFilter
 from schemas import Actor, ActorKind, Extraction, MatchKind, Span
+from schemas.views import TrackedProposal
 from tests.views_support import Article, add_batch
 
 DEC = {day: dt.date(2025, 12, day) for day in range(1, 32)}
@@ -309,3 +315,83 @@ async def test_an_undated_report_joins_an_event_of_the_week_before_in_the_same_p
     assert (talks.date, talks.sources[1].date, talks.dates_disagree) == (DEC[14], None, False)
     # Undated reports stand at their article's publication day: oldest first.
     assert [e.sources[0].source.article_id for e in events] == ["before", "dated", "no-place", "too-late"]
+
+
+def backing(proposal: TrackedProposal) -> list[tuple[str, str, dt.date | None, dt.date | None, int]]:
+    return [
+        (role, b.actor.key, b.first_date, b.last_date, b.reports)
+        for role, found in [("proposer", proposal.proposers), ("supporter", proposal.supporters)]
+        for b in found
+    ] + [("opponent", b.actor.key, b.first_date, b.last_date, b.reports) for b in proposal.opponents]
+
+
+def plan_reports() -> list[list[Extraction]]:
+    """Four reports of one plan in two batches, out of date order, one undated."""
+    reports = []
+    for article_id, published in [("late", DEC[20]), ("undated", None), ("mid", DEC[10]), ("early", DEC[2])]:
+        article = Article(article_id, "Paris backed the reassurance force plan; Moscow opposed it.", published)
+        paris, moscow = article.actor("Paris", kind="country"), article.actor("Moscow", kind="country")
+        article.proposal(
+            "Paris backed the reassurance force plan",
+            "reassurance force plan",
+            proposers=[paris] if article_id == "early" else [],
+            supporters=[paris],
+            opponents=[moscow],
+            status={"late": "under_negotiation", "undated": "rejected"}.get(article_id, "proposed"),
+        )
+        reports.append(article.extraction())
+    return [reports[:1], reports[1:]]
+
+
+async def test_a_proposals_backers_are_tallied_as_reports_arrive(
+    store: BatchStore, views: CrossArticleViews
+) -> None:
+    batches = tuple([await add_batch(store, extractions) for extractions in plan_reports()])
+
+    [plan] = (await views.proposals(ViewFilter(batches), None, 10)).proposals
+    assert backing(plan) == [
+        ("proposer", "paris", DEC[2], DEC[2], 1),
+        ("supporter", "paris", DEC[2], DEC[20], 4),
+        ("opponent", "moscow", DEC[2], DEC[20], 4),
+    ]
+    assert [report.date for report in plan.history] == [DEC[2], DEC[10], DEC[20], None]  # undated last
+    assert plan.report_count == 4
+    assert plan.status == "under_negotiation"  # the latest dated report, not the undated one
+    # The tallies give what counting the reports gives (the path a topic or date filter takes).
+    [counted] = (await views.proposals(ViewFilter(batches, topic="reassurance"), None, 10)).proposals
+    assert backing(counted) == backing(plan)
+    [second_batch] = (await views.proposals(ViewFilter(batches[1:]), None, 10)).proposals
+    assert backing(second_batch) == [
+        ("proposer", "paris", DEC[2], DEC[2], 1),
+        ("supporter", "paris", DEC[2], DEC[10], 3),
+        ("opponent", "moscow", DEC[2], DEC[10], 3),
+    ]
+
+
+def _to_revision(connection: Connection, revision: str) -> None:
+    config = alembic_config()
+    config.attributes["connection"] = connection
+    command.downgrade(config, revision)
+
+
+async def test_upgrading_a_database_tallies_the_backers_it_already_holds(
+    store: BatchStore, views: CrossArticleViews
+) -> None:
+    batches = tuple([await add_batch(store, extractions) for extractions in plan_reports()])
+    [before] = (await views.proposals(ViewFilter(batches), None, 10)).proposals
+    engine = store.sessions.kw["bind"]
+    async with engine.begin() as connection:
+        await connection.run_sync(_to_revision, "0003_cross_article_views")  # drops the tallies
+    await upgrade_to_head(engine)
+
+    [after] = (await views.proposals(ViewFilter(batches), None, 10)).proposals
+    assert backing(after) == backing(before)
+    assert len(backing(after)) == 3
+
+
+async def test_the_migrations_build_the_tables_the_code_declares(store: BatchStore) -> None:
+    def differences(connection: Connection) -> list[object]:
+        return list(compare_metadata(MigrationContext.configure(connection), Base.metadata))
+
+    async with store.sessions.kw["bind"].connect() as connection:
+        assert await connection.run_sync(differences) == []
