@@ -189,7 +189,9 @@ class ViewFactActorRow(Base):
     """Who a fact is by or about: speaker, holder, proposer, supporter, opponent or participant."""
 
     __tablename__ = "view_fact_actors"
-    __table_args__ = (Index("ix_view_fact_actors_actor", "actor_key", "date", "fact_id"),)
+    # An actor's facts of one kind in date order, the batch in the index: a page reads the facts it
+    # shows and counts the rest from the index alone.
+    __table_args__ = (Index("ix_view_fact_actors_actor", "actor_key", "kind", "date", "fact_id", "batch_id"),)
 
     fact_id: Mapped[int] = mapped_column(ForeignKey("view_facts.id", ondelete="CASCADE"), primary_key=True)
     actor_key: Mapped[str] = mapped_column(String(256), primary_key=True)

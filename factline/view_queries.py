@@ -10,7 +10,7 @@ import datetime as dt
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, TypeVar, TypeVarTuple
 
 from sqlalchemy import Row, Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -173,25 +173,26 @@ async def _pages(
             return page, None
 
 
+Columns = TypeVarTuple("Columns")
+
+
 async def _in_date_order(
-    session: AsyncSession, where: tuple[Any, ...], limit: int, newest: bool = False
-) -> list[ViewFactRow]:
-    """Facts oldest (or newest) first, undated ones last: dated and undated asked for apart, since one
-    sort key `date IS NULL` would make the database sort every matching fact instead of reading an
-    index in date order."""
-    by_date = (
-        (ViewFactRow.date.desc(), ViewFactRow.id.desc()) if newest else (ViewFactRow.date, ViewFactRow.id)
-    )
-    by_id = ViewFactRow.id.desc() if newest else ViewFactRow.id
-    query = select(ViewFactRow).where(*where)
-    found = list(
-        (
-            await session.scalars(query.where(ViewFactRow.date.is_not(None)).order_by(*by_date).limit(limit))
-        ).all()
-    )
+    session: AsyncSession,
+    query: Select[*Columns],
+    date: Any,
+    key: Any,
+    limit: int,
+    newest: bool = False,
+) -> list[Row[*Columns]]:
+    """The query's first rows by `date` then `key`, oldest (or newest) first, undated ones last.
+    Dated and undated rows are asked for apart: one sort key `date IS NULL` would make the database
+    sort every matching row instead of reading an index in date order."""
+    by_date = (date.desc(), key.desc()) if newest else (date, key)
+    dated = query.where(date.is_not(None)).order_by(*by_date).limit(limit)
+    found = list((await session.execute(dated)).all())
     if len(found) < limit:
-        undated = query.where(ViewFactRow.date.is_(None)).order_by(by_id).limit(limit - len(found))
-        found += (await session.scalars(undated)).all()
+        undated = query.where(date.is_(None)).order_by(key.desc() if newest else key)
+        found += (await session.execute(undated.limit(limit - len(found)))).all()
     return found
 
 
@@ -226,23 +227,23 @@ class CrossArticleViews:
         self, session: AsyncSession, key: str, scope: ViewFilter, kind: str, most: int
     ) -> tuple[list[tuple[_Fact, str]], int]:
         """The actor's first `most` facts of one kind in date order (undated last), and how many match."""
-        query = (
+        where = (
+            ViewFactActorRow.actor_key == key,
+            ViewFactActorRow.kind == kind,
+            ViewFactActorRow.batch_id.in_(scope.batch_ids),
+            *scope.conditions(ViewFactActorRow.date),
+        )
+        linked = select(ViewFactActorRow.fact_id)
+        if scope.topic:  # the facts' text; without a topic the count reads the actor's index alone
+            linked = linked.join(ViewFactRow, ViewFactRow.id == ViewFactActorRow.fact_id)
+        count = await session.scalar(select(func.count()).select_from(linked.where(*where).subquery()))
+        facts = (
             select(ViewFactRow, ViewFactActorRow.role)
             .join(ViewFactActorRow, ViewFactActorRow.fact_id == ViewFactRow.id)
-            .where(
-                ViewFactActorRow.actor_key == key,
-                ViewFactActorRow.batch_id.in_(scope.batch_ids),
-                ViewFactActorRow.kind == kind,
-                *scope.conditions(ViewFactActorRow.date),
-            )
+            .where(*where)
         )
-        count = await session.scalar(select(func.count()).select_from(query.subquery()))
-        rows = await session.execute(
-            query.order_by(
-                ViewFactActorRow.date.is_(None), ViewFactActorRow.date, ViewFactActorRow.fact_id
-            ).limit(most)
-        )
-        return [(_Fact.of(row), role) for row, role in rows.all()], int(count or 0)
+        rows = await _in_date_order(session, facts, ViewFactActorRow.date, ViewFactActorRow.fact_id, most)
+        return [(_Fact.of(row), role) for row, role in rows], int(count or 0)
 
     async def actors(self, scope: ViewFilter, after: str | None, limit: int, facts: int = 50) -> ActorPage:
         """A page of actors, each with its first `facts` quotes, positions and proposals, and their counts."""
@@ -498,8 +499,10 @@ class CrossArticleViews:
         count = int(await session.scalar(select(func.count()).select_from(ViewFactRow).where(*where)) or 0)
         if tracked is None or not count:
             return None
-        reports = [_Fact.of(row) for row in await _in_date_order(session, where, most)]
-        latest = next(iter(await _in_date_order(session, where, 1, newest=True)), None)
+        reports_in_scope = select(ViewFactRow).where(*where)
+        in_order = (reports_in_scope, ViewFactRow.date, ViewFactRow.id)
+        reports = [_Fact.of(row) for (row,) in await _in_date_order(session, *in_order, most)]
+        latest = next((row for (row,) in await _in_date_order(session, *in_order, 1, newest=True)), None)
         backers = await self._backers(session, proposal_id, scope, where)
         refs = await self._refs(session, {row[0] for row in backers})
 
