@@ -329,7 +329,9 @@ def plan_reports() -> list[list[Extraction]]:
     """Four reports of one plan in two batches, out of date order, one undated."""
     reports = []
     for article_id, published in [("late", DEC[20]), ("undated", None), ("mid", DEC[10]), ("early", DEC[2])]:
-        article = Article(article_id, "Paris backed the reassurance force plan; Moscow opposed it.", published)
+        article = Article(
+            article_id, "Paris backed the reassurance force plan; Moscow opposed it.", published
+        )
         paris, moscow = article.actor("Paris", kind="country"), article.actor("Moscow", kind="country")
         article.proposal(
             "Paris backed the reassurance force plan",

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import hypothesis
 import pytest
 
-from factline.grounding import ArticleIndex, Claims, fold, strip_quote_marks
+from factline.grounding import ArticleIndex, Claims, _folded_view, fold, strip_quote_marks
 from schemas import MatchKind
 
 ARTICLE = (
@@ -111,3 +112,13 @@ def test_quote_marks_around_an_excerpt_are_stripped() -> None:
 def test_fold_is_idempotent_and_case_insensitive() -> None:
     assert fold("Straße — “A”\u00a0 b") == 'strasse - "a" b'
     assert fold(fold("Straße — “A”")) == fold("Straße — “A”")
+
+
+@hypothesis.given(
+    hypothesis.strategies.text(alphabet="aZß ﬁ“”‘’`´–—\u00a0\t\nÉéİǅ«»„″−－Ⅻ¨.,", max_size=24)
+    | hypothesis.strategies.text(max_size=24)
+)
+def test_fold_of_an_excerpt_matches_the_articles_folded_text(text: str) -> None:
+    """Excerpts are folded whole (fast paths for ASCII); the article character by character, to keep
+    offsets. Both must give the same text, or an excerpt would not be found in its article."""
+    assert fold(text) == _folded_view(text.strip()).text
