@@ -124,6 +124,25 @@ async def test_a_surname_filed_first_is_taken_over_by_the_first_full_name(
     assert "filed earlier, merged" in {n.name: n.reason for n in merz.names}["Merz"]
 
 
+async def test_a_backer_filed_under_a_surname_moves_with_it_to_the_full_name(
+    store: BatchStore, views: CrossArticleViews
+) -> None:
+    first = Article("a", "Merz proposed a reassurance force plan.", DEC[1])
+    first.proposal("Merz proposed a reassurance force plan", "reassurance force plan", [first.actor("Merz")])
+    second = Article("b", "Friedrich Merz backed the reassurance force plan.", DEC[2])
+    merz = second.actor("Friedrich Merz")
+    second.proposal(
+        "Friedrich Merz backed the reassurance force plan", "reassurance force plan", supporters=[merz]
+    )
+    batch = await add_batch(store, [first.extraction(), second.extraction()])
+
+    [plan] = (await views.proposals(ViewFilter((batch,)), None, 10)).proposals
+    assert backing(plan) == [
+        ("proposer", "friedrich merz", DEC[1], DEC[1], 1),
+        ("supporter", "friedrich merz", DEC[2], DEC[2], 1),
+    ]
+
+
 async def test_a_title_alone_is_nobody_across_articles(store: BatchStore, views: CrossArticleViews) -> None:
     batch = await add_batch(
         store,
