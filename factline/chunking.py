@@ -22,7 +22,7 @@ from schemas.llm_output import merge_answers
 
 # Each unit keeps the whitespace after it: units are contiguous and their counts add up to the part's.
 _PARAGRAPH = re.compile(r"[^\n]+\n*")
-_SENTENCE = re.compile(r".+?(?:[.!?…][\"'”’»)\]]*(?:\s+|$)|$)", re.DOTALL)
+_SENTENCE = re.compile(r".+?(?:(?:[.!?…][\"'”’»)\]]*(?:\s+|$))|[。！？][」』”]*\s*|$)", re.DOTALL)
 _WORDS = re.compile(r"\S+(?:\s+\S+){0,49}\s*")  # 50 words: a last resort for a run-on "sentence"
 
 
@@ -89,7 +89,8 @@ async def plan_chunks(text: str, budget: int, overlap: int, counter: TokenCounte
     Parts are packed by summing their units' counts; a tokenizer may count the joined text a few
     tokens higher, so each part is counted again and the packing tightened until all fit.
     """
-    if len(text) <= budget:  # no encoding has fewer than one character per token
+    # Byte-level BPE: every token holds at least one UTF-8 byte (a character may take several tokens).
+    if len(text.encode("utf-8")) <= budget:
         return [Chunk(0, len(text))]
     [whole] = await counter.count([text])
     if whole <= budget:

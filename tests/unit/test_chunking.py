@@ -84,6 +84,24 @@ async def test_a_sentence_over_budget_is_split_between_words() -> None:
     assert all(sentence[u.start : u.end].split()[0].startswith("word") for u in units)
 
 
+# 30 characters, 40 cl100k tokens
+CHINESE_SENTENCE = "德国国防部长皮斯托留斯周一表示，欧洲必须为自身安全做得更多。"
+
+
+async def test_a_text_with_fewer_characters_than_the_budget_but_more_tokens_is_split() -> None:
+    text = "\n".join([CHINESE_SENTENCE * 3] * 3)  # 272 characters, 360 tokens
+    assert len(text) <= 300 < await tokens(text)
+    chunks = await plan_chunks(text, 300, 0, CL100K)
+    assert len(chunks) == 2
+    assert all([await tokens(text[c.start : c.end]) <= 300 for c in chunks])
+
+
+async def test_chinese_sentences_are_units_of_a_paragraph_over_budget() -> None:
+    paragraph = CHINESE_SENTENCE * 4
+    units = await split_units(paragraph, 100, CL100K)
+    assert [paragraph[u.start : u.end] for u in units] == [CHINESE_SENTENCE] * 4
+
+
 class JoinPenaltyCounter:
     """Words, plus one per paragraph break inside the piece: the joined text counts more than its units."""
 
