@@ -22,7 +22,7 @@ from schemas.llm_output import merge_answers
 
 # Each unit keeps the whitespace after it: units are contiguous and their counts add up to the part's.
 _PARAGRAPH = re.compile(r"[^\n]+\n*")
-_SENTENCE = re.compile(r".+?(?:(?:[.!?…][\"'”’»)\]]*(?:\s+|$))|[。！？][」』”]*\s*|$)", re.DOTALL)
+_SENTENCE = re.compile(r".+?(?:[.!?…][\"'”’»)\]]*(?:\s+|$)|[。！？][」』”]*\s*|$)", re.DOTALL)
 _WORDS = re.compile(r"\S+(?:\s+\S+){0,49}\s*")  # 50 words: a last resort for a run-on "sentence"
 
 
