@@ -25,7 +25,6 @@ from api.archive_upload import UPLOAD_FORM, UPLOAD_FORM_SCHEMA
 from api.views import BATCH_VALUE_PATTERN
 from schemas import TEXT_PATTERN, ExtractionRequest
 
-API_VERSION = "0.1.0"
 ITEM_TYPE = Reference(ref="#/components/schemas/ItemType")
 METHODS = ("get", "post", "put", "patch", "delete")
 NDJSON = "application/x-ndjson"
@@ -35,7 +34,7 @@ SECURITY_SCHEME = "apiKey"
 def openapi_config() -> OpenAPIConfig:
     return OpenAPIConfig(
         title="factline",
-        version=API_VERSION,
+        version=factline.__version__,
         summary="News articles in, grounded typed facts out.",
         description=(factline.__doc__ or "").strip()
         + " Every error is RFC 9457 `application/problem+json` with a stable `type` URI.",

@@ -1,9 +1,10 @@
 """The extraction cache: an article extracted once is not sent to the LLM again.
 
 The key hashes everything that determines a result: the messages sent to the model (text, title,
-publication date, requested types, prompt), the model, the prompt version and the grounding
-threshold. Metadata that is only echoed back (id, url, source, language) is not part of it: a hit
-gets the current request's metadata, a new id and time, zero usage and `cached: true`.
+publication date, requested types, prompt), the model, the prompt version, the grounding threshold
+and factline's release (which grounds and completes the model's answer). Metadata that is only
+echoed back (id, url, source, language) is not part of it: a hit gets the current request's
+metadata, a new id and time, zero usage and `cached: true`.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Engine, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+import factline
 from factline.database import reading_sessions
 from factline.extraction import Extractor
 from factline.llm import LLMClient
@@ -42,6 +44,7 @@ def cache_key(request: ExtractionRequest, model: str, settings: Settings) -> str
         "published": request.published_date.isoformat() if request.published_date else None,
         "model": model,
         "prompt_version": extraction_prompt().version,
+        "release": factline.__version__,
         "fuzzy_threshold": settings.fuzzy_match_threshold,
         # A long article is answered in parts: how it is cut changes what is found.
         "chunks": [settings.chunk_budget_tokens, settings.chunk_overlap_tokens],

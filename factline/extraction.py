@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
@@ -18,13 +18,14 @@ from factline.actors import ActorDirectory
 from factline.chunking import answer_in_parts, plan_chunks
 from factline.dates import normalise_event_date
 from factline.errors import ArticleTooLarge
-from factline.grounding import ArticleIndex, Claims, Located, strip_quote_marks
+from factline.grounding import ArticleIndex, Claims, Located, fold, strip_quote_marks
 from factline.llm import CallLog, LLMClient
 from factline.page_chrome import PageChrome
 from factline.prompting import extraction_prompt, plan_extraction_calls, quote_candidates_for
-from factline.quote_attribution import ArticleAttribution
+from factline.quote_attribution import ArticleAttribution, TextAttribution
 from factline.quote_candidates import QuoteCandidate
 from factline.settings import Settings
+from factline.stance_cues import OPPOSE, PROPOSAL, SUPPORT, StatedFact
 from factline.tokens import token_counter
 from schemas import (
     ArticleFacts,
@@ -34,6 +35,7 @@ from schemas import (
     Extraction,
     ExtractionRequest,
     ExtractionWarning,
+    FoundBy,
     ItemType,
     MatchKind,
     Position,
@@ -41,7 +43,6 @@ from schemas import (
     ProposalStatus,
     Quote,
     QuoteKind,
-    QuoteSource,
     Span,
     Stance,
     Usage,
@@ -50,6 +51,7 @@ from schemas import (
 from schemas.llm_output import REPORTED_QUOTES, ModelQuoteAttribution, merge_answers
 
 ItemT = TypeVar("ItemT", Quote, Event, Position, Proposal)
+StatedT = TypeVar("StatedT", Position, Proposal)
 
 
 _DAY_RANGE_TAIL = re.compile(r"\s*[-–—]\s*\d{1,2}\b")
@@ -162,7 +164,7 @@ class FactAssembler:
                     verb=told.verb,
                     topic=None,
                     evidence=[span],
-                    found_by=QuoteSource.TEXT,
+                    found_by=FoundBy.TEXT,
                     speaker_cue=told.cue,
                 )
             )
@@ -170,7 +172,7 @@ class FactAssembler:
 
     def _read_candidates(
         self, facts: ArticleFacts, candidates: Sequence[QuoteCandidate]
-    ) -> Iterator[tuple[str, Any, QuoteCandidate, QuoteSource]]:
+    ) -> Iterator[tuple[str, Any, QuoteCandidate, FoundBy]]:
         """Each candidate with the model's reading of it, or the text's where the model passed over a
         candidate whose speaker the text names; a number read twice or out of range is dropped."""
         read: set[int] = set()
@@ -188,13 +190,13 @@ class FactAssembler:
                     label,
                     spoken or attribution,
                     candidate,
-                    QuoteSource.TEXT if spoken else QuoteSource.MODEL,
+                    FoundBy.TEXT if spoken else FoundBy.MODEL,
                 )
         for n, candidate in enumerate(candidates, start=1):
             if n in read:
                 continue
             if reading := self._spoken(n, candidate):
-                yield f"candidates[{n}]", reading, candidate, QuoteSource.TEXT
+                yield f"candidates[{n}]", reading, candidate, FoundBy.TEXT
             else:
                 self.warn(
                     WarningCode.UNREAD, f"candidates[{n}]", f"the model did not read “{candidate.text[:200]}”"
@@ -210,7 +212,7 @@ class FactAssembler:
         return ModelQuoteAttribution(n=n, kind=kind, speaker=None)
 
     def _candidate_quote(
-        self, label: str, reading: Any, candidate: QuoteCandidate, claims: Claims, found_by: QuoteSource
+        self, label: str, reading: Any, candidate: QuoteCandidate, claims: Claims, found_by: FoundBy
     ) -> Quote:
         located = Located(candidate.start, candidate.end, MatchKind.EXACT, 100.0)
         claims.claim(located)
@@ -257,7 +259,9 @@ class FactAssembler:
         return events
 
     def positions(self, facts: ArticleFacts) -> list[Position]:
-        return [
+        """The model's positions, and those the text states (`factline.stance_cues`)."""
+        claims = Claims()
+        positions = [
             Position(
                 id=label,
                 holder_id=self.actor(position.holder, label, span),
@@ -266,11 +270,26 @@ class FactAssembler:
                 summary=position.summary,
                 evidence=[span],
             )
-            for label, position, span in self.grounded(facts, ItemType.POSITION.list_name)
+            for label, position, span in self.grounded(facts, ItemType.POSITION.list_name, claims)
         ]
 
+        def stated(label: str, fact: StatedFact, told: TextAttribution, span: Span) -> Position:
+            return Position(
+                id=label,
+                holder_id=told.speaker_id,
+                topic=fact.topic,
+                stance=Stance(fact.kind),
+                summary=span.text,
+                evidence=[span],
+                found_by=FoundBy.TEXT,
+            )
+
+        return self._with_stated(positions, (SUPPORT, OPPOSE), claims, stated)
+
     def proposals(self, facts: ArticleFacts) -> list[Proposal]:
-        return [
+        """The model's proposals, and those the text states (`factline.stance_cues`)."""
+        claims = Claims()
+        proposals = [
             Proposal(
                 id=label,
                 summary=proposal.summary,
@@ -280,8 +299,48 @@ class FactAssembler:
                 status=ProposalStatus(proposal.status),
                 evidence=[span],
             )
-            for label, proposal, span in self.grounded(facts, ItemType.PROPOSAL.list_name)
+            for label, proposal, span in self.grounded(facts, ItemType.PROPOSAL.list_name, claims)
         ]
+
+        def stated(label: str, fact: StatedFact, told: TextAttribution, span: Span) -> Proposal:
+            return Proposal(
+                id=label,
+                summary=fact.topic,
+                proposer_ids=[told.speaker_id],
+                supporter_ids=[],
+                opponent_ids=[],
+                status=ProposalStatus.PROPOSED,
+                evidence=[span],
+                found_by=FoundBy.TEXT,
+            )
+
+        return self._with_stated(proposals, (PROPOSAL,), claims, stated)
+
+    def _with_stated(
+        self,
+        listed: list[StatedT],
+        kinds: tuple[str, ...],
+        claims: Claims,
+        build: Callable[[str, StatedFact, TextAttribution, Span], StatedT],
+    ) -> list[StatedT]:
+        """The model's items with the text's stated facts of `kinds` added. A fact whose clause an item
+        stands on is that item's already. An item about the same thing in the same words gives way to
+        the fact, whose evidence and actors are the text's own: the article saying who proposed what
+        outranks the model's reading, as its reporting cues do for quotes."""
+        kept = list(listed)
+        for n, (fact, told) in enumerate(self.attribution.stated_facts, start=1):
+            located = Located(fact.start, fact.end, MatchKind.EXACT, 100.0)
+            if fact.kind not in kinds or not claims.free(located):
+                continue
+            claims.claim(located)
+            span = self.index.span(located)
+            about = fold(fact.topic)
+            for item in [item for item in kept if about in _what_about(item)]:
+                kept.remove(item)
+                message = f"the article states it itself: “{span.text[:200]}”"
+                self.warn(WarningCode.DUPLICATE, item.id, message)
+            kept.append(build(f"stated[{n}]", fact, told, span))
+        return kept
 
     def outside_chrome(self, items: list[ItemT]) -> list[ItemT]:
         """The items whose evidence is the article's own text; the rest are dropped with a warning."""
@@ -318,6 +377,11 @@ class FactAssembler:
         return self.index.text[hit.start : end]
 
 
+def _what_about(item: Position | Proposal) -> set[str]:
+    """What an item is about, in its own words, folded."""
+    return {fold(item.summary), *([fold(item.topic)] if isinstance(item, Position) else [])}
+
+
 def in_text_order(items: list[ItemT], prefix: str) -> list[ItemT]:
     """Items sorted by where their evidence starts, numbered in that order."""
     ordered = sorted(items, key=lambda item: item.evidence[0].start)
@@ -340,8 +404,10 @@ def assemble_extraction(
     found = assembler.quotes(facts, candidates) if ItemType.QUOTE in request.types else []
     quotes = in_text_order(assembler.outside_chrome(found), "quote")
     events = in_text_order(assembler.outside_chrome(assembler.events(facts)), "event")
-    positions = in_text_order(assembler.outside_chrome(assembler.positions(facts)), "position")
-    proposals = in_text_order(assembler.outside_chrome(assembler.proposals(facts)), "proposal")
+    found_positions = assembler.positions(facts) if ItemType.POSITION in request.types else []
+    positions = in_text_order(assembler.outside_chrome(found_positions), "position")
+    found_proposals = assembler.proposals(facts) if ItemType.PROPOSAL in request.types else []
+    proposals = in_text_order(assembler.outside_chrome(found_proposals), "proposal")
     return Extraction(
         id=f"ext_{uuid.uuid4().hex}",
         created_at=datetime.now(UTC),

@@ -10,12 +10,14 @@ model's reading stands.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from factline.actors import ActorDirectory
 from factline.grounding import ArticleIndex, Located
 from factline.quote_candidates import QuoteCandidate, find_quote_candidates
 from factline.reported_speech import ReportedSpeech, find_reported_speech
 from factline.speech_cues import ArticleCues, SpeechCue
+from factline.stance_cues import StatedFact, stated_facts
 from schemas import MatchKind, Span
 
 
@@ -63,6 +65,13 @@ class ArticleAttribution:
     def reported_speech(self) -> list[ReportedSpeech]:
         """Statements the text reports without quotation marks (`factline.reported_speech`)."""
         return find_reported_speech(self._cues)
+
+    @cached_property
+    def stated_facts(self) -> list[tuple[StatedFact, TextAttribution]]:
+        """Stances and proposals the text states (`factline.stance_cues`) whose subject is an actor;
+        read once, as positions and proposals both ask."""
+        resolved = ((fact, self.resolve(fact.subject)) for fact in stated_facts(self._cues))
+        return [(fact, told) for fact, told in resolved if told is not None]
 
     def _span(self, start: int, end: int) -> Span:
         return self._index.span(Located(start, end, MatchKind.EXACT, 100.0))

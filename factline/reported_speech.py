@@ -32,7 +32,6 @@ _THAT = re.compile(r"\s+(?:[^\s,.:;]+\s+){0,4}?that\s+")
 _COLON = re.compile(r"[^.:;“”\"]{0,60}:\s*")
 _CLAUSE_OPENERS = re.compile(r"\s+(?=(?:it|he|she|they|we|there|this|the|a|an|its|his|her|their)\s)")
 _FIRST_PERSON = re.compile(r"\b(?:I|we|my|our|me|us)\b")
-_PARAGRAPH = re.compile(r"[^\n]+")
 _MIN_WORDS = 4
 _ADJUNCT_WORDS = 5  # "…, the minister added during the briefing."
 
@@ -54,13 +53,12 @@ def find_reported_speech(cues: ArticleCues) -> list[ReportedSpeech]:
 
 def _statements(cues: ArticleCues) -> Iterator[ReportedSpeech]:
     text = cues.text
-    for paragraph in _PARAGRAPH.finditer(text):
-        for low, high in cues.sentences((paragraph.start(), paragraph.end())):
-            if any(low < mark_end and mark_start < high for mark_start, mark_end in cues.quoted):
-                continue
-            framed = (_framed(text, found, low, high) for found in cues.sentence_cues((low, high)))
-            if statement := next((statement for statement in framed if statement), None):
-                yield statement
+    for low, high in cues.every_sentence():
+        if any(low < mark_end and mark_start < high for mark_start, mark_end in cues.quoted):
+            continue
+        framed = (_framed(text, found, low, high) for found in cues.sentence_cues((low, high)))
+        if statement := next((statement for statement in framed if statement), None):
+            yield statement
 
 
 def _framed(text: str, found: FoundCue, low: int, high: int) -> ReportedSpeech | None:

@@ -22,7 +22,7 @@ of quotation marks, and a parser would be a model download for what a dozen patt
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 
 from factline.coreference import TITLES, is_descriptor, paragraph_bounds
@@ -53,6 +53,7 @@ _TITLE_CASE = re.compile(rf"{_TITLE_WORD}(?:\s+{_TITLE_WORD})+[.,]?")
 _MARKS = frozenset('“”„«»‘’"')
 _TOKEN = re.compile(r"[^\W_][\w’'.\-]*")
 _BREAK = re.compile(r"[,;:()\[\]—–]")
+_PARAGRAPH = re.compile(r"[^\n]+")
 _SENTENCE_END = re.compile(r"[.!?]+(?=\s|$)")
 _ADVERBS = frozenset("also later then again further previously once repeatedly still had has have".split())  # noqa: SIM905
 _PARTICLES = frozenset("von van der den de la le du da di bin al ter".split())  # noqa: SIM905
@@ -127,10 +128,27 @@ class ArticleCues:
             cue = self._continued(bounds[index - 1])
         return cue
 
+    def every_sentence(self) -> Iterator[tuple[int, int]]:
+        """The bounds of every sentence of the article, in text order."""
+        for paragraph in _PARAGRAPH.finditer(self.text):
+            yield from self.sentences((paragraph.start(), paragraph.end()))
+
+    def subject(self, sentence: tuple[int, int], verb_at: int, verb: str) -> SpeechCue | None:
+        """Who the verb at `verb_at` has as its subject, read as a speaker before a "said" is."""
+        return _speaker_before(self.text, self.masked, sentence[0], verb_at, verb)
+
     def sentences(self, paragraph: tuple[int, int]) -> tuple[tuple[int, int], ...]:
         if paragraph not in self._bounds:
             self._bounds[paragraph] = tuple(_sentences(self.text, self.masked, paragraph, self.quoted))
         return self._bounds[paragraph]
+
+    def sentence_at(self, at: int) -> tuple[int, int]:
+        """The bounds of the sentence that holds the character at `at`."""
+        return next(
+            bounds
+            for bounds in self.sentences(paragraph_bounds(self.text, at))
+            if bounds[0] <= at < bounds[1]
+        )
 
     def sentence_cues(self, sentence: tuple[int, int]) -> tuple[FoundCue, ...]:
         """Every cue of one of the article's sentences, in order."""

@@ -82,7 +82,9 @@ class QuoteKind(StrEnum):
     INDIRECT = "indirect"
 
 
-class QuoteSource(StrEnum):
+class FoundBy(StrEnum):
+    """Who found an item: the model, or the service by the article's own wording."""
+
     MODEL = "model"
     TEXT = "text"
 
@@ -131,14 +133,14 @@ class Quote(Contract):
         ),
     ]
     found_by: Annotated[
-        QuoteSource,
+        FoundBy,
         Field(
             description="model: the model read the quoted passage as a quote, or reported it; text: the "
             "service found it by the article's own cues (a quoted passage or reported speech, “he said that "
             "…”, whose speaker the article names) where the model had passed over it.",
             examples=["model"],
         ),
-    ] = QuoteSource.MODEL
+    ] = FoundBy.MODEL
     speaker_cue: Annotated[
         Span | None,
         Field(
@@ -217,6 +219,16 @@ class Position(Contract):
         str, Field(description="The position in one line.", examples=["Deployment talk is premature."])
     ]
     evidence: Annotated[list[Span], Field(min_length=1, description="Where the text states the position.")]
+    found_by: Annotated[
+        FoundBy,
+        Field(
+            description="model: the model returned it; text: the service read it off the article's own "
+            "wording, a stance verb after a subject the article names (“Kallas criticized the US approach”) "
+            "or a short quoted judgement whose speaker it names (“said it was “fundamentally wrong” to …”), "
+            "where no position of the model's stands.",
+            examples=["model"],
+        ),
+    ] = FoundBy.MODEL
 
 
 class ProposalStatus(StrEnum):
@@ -244,6 +256,15 @@ class Proposal(Contract):
     ]
     status: Annotated[ProposalStatus, Field(description="Where the proposal stands.", examples=["proposed"])]
     evidence: Annotated[list[Span], Field(min_length=1, description="Where the text reports the proposal.")]
+    found_by: Annotated[
+        FoundBy,
+        Field(
+            description="model: the model returned it; text: the service read it off the article's own "
+            "wording, a proposal verb after a subject the article names (“The US has proposed that …”, "
+            "“Zelensky offered …”), where no proposal of the model's stands.",
+            examples=["model"],
+        ),
+    ] = FoundBy.MODEL
 
 
 class WarningCode(StrEnum):

@@ -91,8 +91,10 @@ def results_markdown(report: dict[str, Any], runs: Sequence[ArticleRun]) -> str:
         _HEADER,
         *(_row(item_type.list_name, summed[item_type]) for item_type in ItemType),
         "",
-        f"Of the kept quotes, {summed[ItemType.QUOTE].found_in_text} were found by the article's own cues "
-        "where the model had passed over them (`found_by: text`); `returned` counts the model's items only.",
+        "Kept items found by the article's own cues where the model had passed over them (`found_by: "
+        "text`): "
+        + ", ".join(f"{summed[t].found_in_text} {t.list_name}" for t in ItemType if t is not ItemType.EVENT)
+        + "; `returned` counts the model's items only.",
         "",
         "Recall per article (matched / reference):",
         "",

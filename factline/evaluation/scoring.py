@@ -12,7 +12,7 @@ from dataclasses import dataclass, fields
 from factline.evaluation.gold import GoldArticle
 from factline.evaluation.matching import locate_reference, match_items, same_actor
 from factline.grounding import ArticleIndex
-from schemas import Actor, Event, Extraction, ItemType, Position, Proposal, Quote, QuoteSource, WarningCode
+from schemas import Actor, Event, Extraction, FoundBy, ItemType, Position, Proposal, Quote, WarningCode
 
 # Warnings that mean an item the model returned is not in the result.
 _DROPPED = {WarningCode.UNGROUNDED, WarningCode.DUPLICATE, WarningCode.PAGE_CHROME}
@@ -26,7 +26,7 @@ class Counts:
     returned: int = 0
     ungrounded: int = 0
     kept: int = 0
-    # Kept quotes the service found by the text's own cues where the model passed over them (not returned).
+    # Kept items the service found by the text's own cues where the model passed over them (not returned).
     found_in_text: int = 0
     matched: int = 0
     attributable: int = 0
@@ -82,7 +82,7 @@ def score_type(gold: GoldArticle, index: ArticleIndex, result: Extraction, item_
     references = [locate_reference(index, excerpt) for excerpt in gold.excerpts(item_type)]
     matched = match_items(references, [item.evidence for item in items])
     actors: dict[str, Actor] = {actor.id: actor for actor in result.actors}
-    found_in_text = sum(isinstance(item, Quote) and item.found_by is QuoteSource.TEXT for item in items)
+    found_in_text = sum(not isinstance(item, Event) and item.found_by is FoundBy.TEXT for item in items)
     counts = Counts(
         reference=len(references),
         kept=len(items),

@@ -167,7 +167,8 @@ def xfail(reason: str) -> pytest.MarkDecorator:
             marks=xfail(
                 "recording 004_8dd281839903a95c.json has one proposal, “NATO concession for "
                 "guarantees”, proposed by “the union” (a name from the prompt's worked example), not by "
-                "Zelensky"
+                "Zelensky; the one the text states (“Zelensky offered a major concession: to drop …”) "
+                "names no security guarantee"
             ),
         ),
     ],
