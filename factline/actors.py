@@ -114,6 +114,9 @@ class ActorDirectory:
             )
             if not entry.keys:
                 continue
+            for mention in actor.mentions:  # "U.S. Foreign Minister Andrii Sybiha", also "Andrii Sybiha"
+                if _titled(actor_key(entry.name), actor_key(mention)):
+                    entry.absorb(_Entry(name=mention.strip(), kind=entry.kind, names=[mention.strip()]))
             if len(existing := self._matches(entry.keys)) == 1:
                 self._entries[existing[0]].absorb(entry)
             else:
@@ -203,6 +206,15 @@ class ActorDirectory:
             )
             for position in self._ids
         ]
+
+    def within(self, start: int, end: int) -> list[str]:
+        """Ids of the actors mentioned in `text[start:end]`, in the order of their first mention there."""
+        first = {
+            position: min(mention.start for mention in mentions if start <= mention.start < end)
+            for position, mentions in enumerate(self._mentions)
+            if position in self._ids and any(start <= mention.start < end for mention in mentions)
+        }
+        return [self._ids[position] for position in sorted(first, key=first.__getitem__)]
 
     def _matches(self, keys: set[str]) -> list[int]:
         """Entries with the same name or mention; else the one whose name is this one with a title in front

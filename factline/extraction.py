@@ -237,8 +237,11 @@ class FactAssembler:
         )
 
     def events(self, facts: ArticleFacts) -> list[Event]:
+        """The model's events, then the dated ones the text states (`factline.event_cues`) where no
+        event of the model's stands."""
+        claims = Claims()
         events = []
-        for label, event, span in self.grounded(facts, ItemType.EVENT.list_name):
+        for label, event, span in self.grounded(facts, ItemType.EVENT.list_name, claims):
             date_text = self._date_text(event.date_text, label, span)
             when = normalise_event_date(date_text, self.published)
             if date_text and when.precision is DatePrecision.UNKNOWN:
@@ -254,6 +257,26 @@ class FactAssembler:
                     location=event.location,
                     participant_ids=self.actor_list(event.participants, label, span),
                     evidence=[span],
+                )
+            )
+        for n, dated in enumerate(self.attribution.dated_events(), start=1):
+            located = Located(dated.start, dated.end, MatchKind.EXACT, 100.0)
+            if not claims.free(located):
+                continue
+            claims.claim(located)
+            when = normalise_event_date(dated.date_text, self.published)
+            events.append(
+                Event(
+                    id=f"dated[{n}]",
+                    summary=dated.summary(self.index.text),
+                    date=when.start,
+                    date_end=when.end,
+                    date_text=dated.date_text,
+                    date_precision=when.precision,
+                    location=dated.location,
+                    participant_ids=self.actors.within(dated.start, dated.end),
+                    evidence=[self.index.span(located)],
+                    found_by=FoundBy.TEXT,
                 )
             )
         return events
@@ -403,7 +426,8 @@ def assemble_extraction(
     assembler.add_actors(facts)
     found = assembler.quotes(facts, candidates) if ItemType.QUOTE in request.types else []
     quotes = in_text_order(assembler.outside_chrome(found), "quote")
-    events = in_text_order(assembler.outside_chrome(assembler.events(facts)), "event")
+    found_events = assembler.events(facts) if ItemType.EVENT in request.types else []
+    events = in_text_order(assembler.outside_chrome(found_events), "event")
     found_positions = assembler.positions(facts) if ItemType.POSITION in request.types else []
     positions = in_text_order(assembler.outside_chrome(found_positions), "position")
     found_proposals = assembler.proposals(facts) if ItemType.PROPOSAL in request.types else []

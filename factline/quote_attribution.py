@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from factline.actors import ActorDirectory
+from factline.event_cues import DatedEvent, dated_events
 from factline.grounding import ArticleIndex, Located
 from factline.quote_candidates import QuoteCandidate, find_quote_candidates
 from factline.reported_speech import ReportedSpeech, find_reported_speech
@@ -61,6 +62,10 @@ class ArticleAttribution:
         name = candidate.attributed_to or ""
         start = self._index.text.find(name, candidate.end) if name else -1
         return None if start < 0 else TextAttribution(speaker_id, self._span(start, start + len(name)), None)
+
+    def dated_events(self) -> list[DatedEvent]:
+        """Sentences that report what was done on a day they name (`factline.event_cues`)."""
+        return dated_events(self._cues)
 
     def reported_speech(self) -> list[ReportedSpeech]:
         """Statements the text reports without quotation marks (`factline.reported_speech`)."""

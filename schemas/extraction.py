@@ -195,6 +195,16 @@ class Event(Contract):
         list[str], Field(description="`Actor.id`s of those who took part.", examples=[["actor_1"]])
     ]
     evidence: Annotated[list[Span], Field(min_length=1, description="Where the text reports the event.")]
+    found_by: Annotated[
+        FoundBy,
+        Field(
+            description="model: the model returned it; text: the service read it off the article's own "
+            "wording, a sentence that names a day and reports what was done on it (“On December 7, the "
+            "negotiating groups discussed …”), where no event of the model's stands; its summary is the "
+            "sentence, its participants the actors the sentence mentions.",
+            examples=["model"],
+        ),
+    ] = FoundBy.MODEL
 
 
 class Stance(StrEnum):

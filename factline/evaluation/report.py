@@ -93,7 +93,7 @@ def results_markdown(report: dict[str, Any], runs: Sequence[ArticleRun]) -> str:
         "",
         "Kept items found by the article's own cues where the model had passed over them (`found_by: "
         "text`): "
-        + ", ".join(f"{summed[t].found_in_text} {t.list_name}" for t in ItemType if t is not ItemType.EVENT)
+        + ", ".join(f"{summed[t].found_in_text} {t.list_name}" for t in ItemType)
         + "; `returned` counts the model's items only.",
         "",
         "Recall per article (matched / reference):",

@@ -82,7 +82,7 @@ def score_type(gold: GoldArticle, index: ArticleIndex, result: Extraction, item_
     references = [locate_reference(index, excerpt) for excerpt in gold.excerpts(item_type)]
     matched = match_items(references, [item.evidence for item in items])
     actors: dict[str, Actor] = {actor.id: actor for actor in result.actors}
-    found_in_text = sum(not isinstance(item, Event) and item.found_by is FoundBy.TEXT for item in items)
+    found_in_text = sum(item.found_by is FoundBy.TEXT for item in items)
     counts = Counts(
         reference=len(references),
         kept=len(items),

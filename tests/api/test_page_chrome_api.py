@@ -55,8 +55,8 @@ async def test_teaser_claims_the_model_returns_are_dropped_with_a_warning(
     result = await extract(client, TEASERS.request_json())
     text = TEASERS.article_text
     assert [q["text"] for q in result["quotes"] if q["found_by"] == "model"] == ["fundamentally wrong"]
-    assert [e["date"] for e in result["events"]] == ["2025-09-01"]
-    # The article's own stances are still read off its text; the teasers' are not (spans below).
+    # The article's own events and stances are still read off its text; the teasers' are not (spans below).
+    assert [e["date"] for e in result["events"] if e["found_by"] == "model"] == ["2025-09-01"]
     assert [p for p in result["positions"] if p["found_by"] == "model"] == []
     assert [p["evidence"][0]["text"] for p in result["proposals"] if p["found_by"] == "model"] == [
         "France and Britain have so far seemed the most keen to participate in a “reassurance force”"

@@ -103,6 +103,14 @@ def test_a_titled_name_and_the_plain_name_are_one_actor_with_the_title_as_role()
     assert pistorius.roles == ["German Defense Minister"]
 
 
+def test_a_title_the_model_put_before_a_name_it_also_gives_plain_becomes_a_role() -> None:
+    """The title is the model's (the text has "German Defense Minister"): the plain name is the text's."""
+    found = directory(actor("Federal Minister Boris Pistorius", mentions=["Boris Pistorius", "Pistorius"]))
+    [pistorius] = found.actors()
+    assert pistorius.name == "Boris Pistorius"
+    assert pistorius.roles == ["Federal Minister"]
+
+
 def test_abbreviations_are_not_pronouns() -> None:
     found = ActorDirectory(ArticleIndex("The US and the UK met. It was short; us, we said."))
     assert found.resolve("US") is not None
