@@ -34,6 +34,7 @@ from factline.database import blocking_reader, create_engine, sessions, upgrade_
 from factline.extraction import Extractor
 from factline.llm import LLMClient
 from factline.local_llm import LOCAL_MODELS, LocalSetup, run_local_server
+from factline.prompting import shared_prefix
 from factline.settings import Settings, get_settings
 from factline.view_queries import CrossArticleViews
 
@@ -66,6 +67,7 @@ async def _llm_settings(settings: Settings, stack: AsyncExitStack) -> tuple[Sett
                 context=settings.local_context_tokens,
                 threads=settings.local_threads,
                 startup_timeout=settings.local_startup_timeout_seconds,
+                warm_prefix=shared_prefix(),
             )
         )
     except (OSError, RuntimeError) as error:

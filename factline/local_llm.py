@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import logging
 import os
 import shutil
 import socket
@@ -25,6 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+
+logger = logging.getLogger("factline.local_llm")
 
 Progress = Callable[[str], None]
 
@@ -220,9 +223,20 @@ class RunningServer:
 
 @contextlib.asynccontextmanager
 async def run_local_server(
-    setup: LocalSetup, model: LocalModel, *, context: int, threads: int, startup_timeout: float
+    setup: LocalSetup,
+    model: LocalModel,
+    *,
+    context: int,
+    threads: int,
+    startup_timeout: float,
+    warm_prefix: list[dict[str, str]] | None = None,
 ) -> AsyncIterator[RunningServer]:
-    """llama-server on a free loopback port for the duration of the block, then stopped."""
+    """llama-server on a free loopback port for the duration of the block, then stopped.
+
+    `warm_prefix`, the chat messages every extraction begins with, is sent once as soon as the server
+    is up: its prompt cache then holds them, and the first article does not wait for them (~650
+    tokens, ~9 s on 2 cores) any more than later ones do.
+    """
     port = free_port()
     command = [
         str(setup.server_binary), "-m", str(setup.model_path(model)), "--alias", model.name,
@@ -232,10 +246,16 @@ async def run_local_server(
     log = (setup.home / "llama-server.log").open("ab")
     process = await asyncio.create_subprocess_exec(*command, stdout=log, stderr=log)
     base = f"http://127.0.0.1:{port}"
+    warming: asyncio.Task[None] | None = None
     try:
         await _wait_until_healthy(base, process, startup_timeout)
+        if warm_prefix:
+            warming = asyncio.create_task(_warm_prompt_cache(base, model.name, warm_prefix))
         yield RunningServer(base_url=f"{base}/v1", model=model)
     finally:
+        if warming is not None:
+            warming.cancel()
+            await asyncio.gather(warming, return_exceptions=True)
         if process.returncode is None:
             process.terminate()
             try:
@@ -244,6 +264,17 @@ async def run_local_server(
                 process.kill()
                 await process.wait()
         log.close()
+
+
+async def _warm_prompt_cache(base: str, model: str, prefix: list[dict[str, str]]) -> None:
+    """One completion of a single token after the shared prefix; a failure only costs the first
+    article the time it would have taken anyway."""
+    body = {"model": model, "messages": [*prefix, {"role": "user", "content": "Article:"}], "max_tokens": 1}
+    try:
+        async with httpx.AsyncClient(timeout=httpx.Timeout(600, connect=5)) as client:
+            (await client.post(f"{base}/v1/chat/completions", json=body)).raise_for_status()
+    except httpx.HTTPError as error:
+        logger.warning("warming the embedded model's prompt cache failed: %s", error)
 
 
 async def _wait_until_healthy(base: str, process: asyncio.subprocess.Process, within: float) -> None:

@@ -90,16 +90,20 @@ def _worked_example() -> tuple[tuple[str, str], ...]:
     )
 
 
+def shared_prefix() -> list[dict[str, str]]:
+    """The messages every extraction call begins with: the system prompt and the worked example."""
+    return [
+        {"role": "system", "content": extraction_prompt().system},
+        *({"role": role, "content": content} for role, content in _worked_example()),
+    ]
+
+
 def plan_extraction_calls(
     request: ExtractionRequest, candidates: list[QuoteCandidate], plan: CallPlan
 ) -> list[ExtractionCall]:
     """One call for all requested types, or one per type (actors asked in the first)."""
     article = article_message(request.text, candidates, title=request.title, published=request.published_date)
-    shared = [
-        {"role": "system", "content": extraction_prompt().system},
-        *({"role": role, "content": content} for role, content in _worked_example()),
-        {"role": "user", "content": article},
-    ]
+    shared = [*shared_prefix(), {"role": "user", "content": article}]
     types = sorted(request.types, key=ALL_ITEM_TYPES.index)
     groups = [types] if plan == "single" else [[item_type] for item_type in types]
     return [

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import json
 import os
 import sys
 import zipfile
@@ -92,6 +94,49 @@ async def test_server_is_started_on_loopback_and_stopped_after(tmp_path: Path) -
             assert (await client.get(health)).status_code == 200
         with pytest.raises(httpx.ConnectError):
             await client.get(health)
+
+
+RECORDING_SERVER = """#!{python}
+import http.server, sys
+port = int(sys.argv[sys.argv.index("--port") + 1])
+class Handler(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(200 if self.path == "/health" else 404)
+        self.end_headers()
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers["content-length"]))
+        with open({log!r}, "ab") as log:
+            log.write(self.path.encode() + b" " + body + b"\\n")
+        self.send_response(200)
+        self.end_headers()
+        self.wfile.write(b"{{}}")
+    def log_message(self, *args):
+        pass
+http.server.HTTPServer(("127.0.0.1", port), Handler).serve_forever()
+"""
+
+
+async def test_the_shared_prefix_is_sent_once_as_the_server_comes_up(tmp_path: Path) -> None:
+    """So the first article finds the system prompt and worked example in the server's cache."""
+    setup = LocalSetup(tmp_path, progress=lambda _: None)
+    setup.server_binary.parent.mkdir(parents=True)
+    log = tmp_path / "posts.log"
+    setup.server_binary.write_text(RECORDING_SERVER.format(python=sys.executable, log=str(log)))
+    os.chmod(setup.server_binary, 0o755)
+    prefix = [{"role": "system", "content": "Extract."}, {"role": "user", "content": "An example."}]
+    model = fake_model(PARTS)
+    async with run_local_server(
+        setup, model, context=2048, threads=1, startup_timeout=20, warm_prefix=prefix
+    ):
+        for _ in range(100):
+            if log.exists():
+                break
+            await asyncio.sleep(0.05)
+    [line] = log.read_text().splitlines()
+    path, body = line.split(" ", 1)
+    sent = json.loads(body)
+    assert path == "/v1/chat/completions"
+    assert (sent["model"], sent["messages"][:2], sent["max_tokens"]) == ("fake-model", prefix, 1)
 
 
 async def test_a_server_that_exits_at_start_is_reported(tmp_path: Path) -> None:
