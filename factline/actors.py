@@ -209,11 +209,11 @@ class ActorDirectory:
 
     def within(self, start: int, end: int) -> list[str]:
         """Ids of the actors mentioned in `text[start:end]`, in the order of their first mention there."""
-        first = {
-            position: min(mention.start for mention in mentions if start <= mention.start < end)
-            for position, mentions in enumerate(self._mentions)
-            if position in self._ids and any(start <= mention.start < end for mention in mentions)
-        }
+        first: dict[int, int] = {}
+        for position in self._ids:
+            inside = [mention.start for mention in self._mentions[position] if start <= mention.start < end]
+            if inside:
+                first[position] = min(inside)
         return [self._ids[position] for position in sorted(first, key=first.__getitem__)]
 
     def _matches(self, keys: set[str]) -> list[int]:

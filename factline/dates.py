@@ -7,6 +7,8 @@ because a date that cannot be inferred is never invented.
 
 from __future__ import annotations
 
+import calendar
+import contextlib
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -26,6 +28,16 @@ _DAY_RANGE_RES = (
     re.compile(rf"\b(?P<first>\d{{1,2}}){_DASH}(?P<last>\d{{1,2}})\s+(?P<month>[A-Za-z]{{3,}})"),
 )
 _SPAN_SPLIT_RE = re.compile(r"\s+[-–—]\s+|\s*[–—]\s*|\s+(?:to|through|until)\s+")
+_MONTH_NUMBERS = {
+    **{name.lower(): n for n, name in enumerate(calendar.month_name) if name},
+    **{name.lower(): n for n, name in enumerate(calendar.month_abbr) if name},
+    "sept": 9,
+}
+_MONTH_DAY = re.compile(
+    r"(?:on\s+)?(?:(?P<month>[A-Za-z]{3,9})\.?\s+(?P<day>\d{1,2})(?:st|nd|rd|th)?"
+    r"|(?P<day2>\d{1,2})(?:st|nd|rd|th)?\s+(?P<month2>[A-Za-z]{3,9})\.?)(?:,?\s+(?P<year>\d{4}))?",
+    re.IGNORECASE,
+)
 # Two unrelated anchors: a text that parses to the same day from both does not depend on the anchor.
 _PROBE_ANCHORS = (datetime(2003, 6, 11), datetime(2017, 2, 22))
 
@@ -53,9 +65,35 @@ class ResolvedDate:
         return cls(None, None, DatePrecision.UNKNOWN)
 
 
+def _month_day(text: str, anchor: date, prefer: Literal["past", "future"]) -> date | None:
+    """ "December 7", "7 Dec.", "Sept 3, 2025": the most common date in news, read without dateparser
+    (2.5 ms a call here) and to the same day (`tests/unit/test_dates.py` holds the two equal): with its
+    year as written, else the latest such day up to `anchor` (past) or the first after it (future)."""
+    match = _MONTH_DAY.fullmatch(text.strip())
+    if match is None:
+        return None
+    month = _MONTH_NUMBERS.get((match["month"] or match["month2"]).lower())
+    day = int(match["day"] or match["day2"])
+    if month is None:
+        return None
+    if match["year"]:
+        with contextlib.suppress(ValueError):
+            return date(int(match["year"]), month, day)
+        return None
+    step = -1 if prefer == "past" else 1
+    for year in range(anchor.year, anchor.year + 9 * step, step):  # February 29 waits for a leap year
+        with contextlib.suppress(ValueError):
+            candidate = date(year, month, day)
+            if (candidate <= anchor) if prefer == "past" else (candidate > anchor):
+                return candidate
+    return None
+
+
 def _parse(
     text: str, anchor: datetime, prefer: Literal["past", "future"]
 ) -> tuple[date, DatePrecision] | None:
+    if (day := _month_day(text, anchor.date(), prefer)) is not None:
+        return day, DatePrecision.DAY
     parser = DateDataParser(
         languages=["en"],
         settings={"RELATIVE_BASE": anchor, "PREFER_DATES_FROM": prefer, "RETURN_TIME_AS_PERIOD": True},

@@ -261,9 +261,8 @@ class FactAssembler:
             )
         for n, dated in enumerate(self.attribution.dated_events(), start=1):
             located = Located(dated.start, dated.end, MatchKind.EXACT, 100.0)
-            if not claims.free(located):
+            if not claims.take(located):
                 continue
-            claims.claim(located)
             when = normalise_event_date(dated.date_text, self.published)
             events.append(
                 Event(
@@ -353,9 +352,8 @@ class FactAssembler:
         kept = list(listed)
         for n, (fact, told) in enumerate(self.attribution.stated_facts, start=1):
             located = Located(fact.start, fact.end, MatchKind.EXACT, 100.0)
-            if fact.kind not in kinds or not claims.free(located):
+            if fact.kind not in kinds or not claims.take(located):
                 continue
-            claims.claim(located)
             span = self.index.span(located)
             about = fold(fact.topic)
             for item in [item for item in kept if about in _what_about(item)]:

@@ -80,6 +80,12 @@ class Claims:
     def claim(self, hit: Located) -> None:
         self._spans.append((hit.start, hit.end))
 
+    def take(self, hit: Located) -> bool:
+        """Claim `hit` if it is free; whether it was."""
+        if free := self.free(hit):
+            self.claim(hit)
+        return free
+
 
 @dataclass(frozen=True)
 class _FoldedView:

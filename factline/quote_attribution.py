@@ -32,7 +32,8 @@ class TextAttribution:
 
 
 class ArticleAttribution:
-    """Reads who said what from one article's reporting cues, resolving speakers in its actor directory."""
+    """Reads who said what from one article's reporting cues, resolving speakers in its actor directory;
+    and, from the same sentences, the events, stances and proposals the article states itself."""
 
     def __init__(self, index: ArticleIndex, actors: ActorDirectory) -> None:
         self._index = index

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import date
+import calendar
+from datetime import date, datetime
+from typing import Literal
 
 import pytest
+from dateparser.date import DateDataParser
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
-from factline.dates import normalise_event_date
+from factline.dates import _month_day, normalise_event_date
 from schemas import DatePrecision
 
 MONDAY = date(2025, 12, 15)
@@ -65,3 +70,28 @@ def test_vague_or_missing_dates_are_never_invented(text: str | None) -> None:
     resolved = normalise_event_date(text, MONDAY)
     assert resolved.start is None
     assert resolved.precision is DatePrecision.UNKNOWN
+
+
+MONTH_DAY_FORMS = ("{M} {d}", "{m} {d}", "{m}. {d}", "{d} {M}", "{M} {d}, {y}", "{M} {d} {y}", "on {M} {d}")
+
+
+@settings(max_examples=300, deadline=None)
+@example(anchor=date(2008, 4, 8), month=4, day=8, year=2008, form="{m}. {d}", prefer="future")  # next year's
+@example(anchor=date(2025, 3, 1), month=2, day=29, year=2025, form="{M} {d}", prefer="past")  # 2024's
+@given(
+    anchor=st.dates(min_value=date(1990, 1, 1), max_value=date(2040, 12, 31)),
+    month=st.integers(1, 12),
+    day=st.integers(1, 31),
+    year=st.integers(1990, 2040),
+    form=st.sampled_from(MONTH_DAY_FORMS),
+    prefer=st.sampled_from(["past", "future"]),
+)
+def test_month_and_day_are_read_to_the_day_dateparser_gives(
+    anchor: date, month: int, day: int, year: int, form: str, prefer: Literal["past", "future"]
+) -> None:
+    """The fast path for "December 7" and its kin agrees with dateparser, which it stands in for."""
+    text = form.format(M=calendar.month_name[month], m=calendar.month_abbr[month], d=day, y=year)
+    base = datetime.combine(anchor, datetime.min.time())
+    parser = DateDataParser(languages=["en"], settings={"RELATIVE_BASE": base, "PREFER_DATES_FROM": prefer})
+    found = parser.get_date_data(text).date_obj
+    assert _month_day(text, anchor, prefer) == (found.date() if found else None)

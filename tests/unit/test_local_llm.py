@@ -67,6 +67,7 @@ def test_a_model_whose_checksum_differs_is_refused_and_not_kept(
     assert list((tmp_path / "models").iterdir()) == []
 
 
+# A stand-in for llama-server: healthy at once; the body of every POST is appended to `posts`.
 FAKE_SERVER = """#!{python}
 import http.server, sys
 port = int(sys.argv[sys.argv.index("--port") + 1])
@@ -75,38 +76,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.send_response(200 if self.path in ("/health", "/v1/models") else 404)
         self.end_headers()
         self.wfile.write(b"{{}}")
-    def log_message(self, *args):
-        pass
-http.server.HTTPServer(("127.0.0.1", port), Handler).serve_forever()
-"""
-
-
-async def test_server_is_started_on_loopback_and_stopped_after(tmp_path: Path) -> None:
-    setup = LocalSetup(tmp_path, progress=lambda _: None)
-    setup.server_binary.parent.mkdir(parents=True)
-    setup.server_binary.write_text(FAKE_SERVER.format(python=sys.executable))
-    os.chmod(setup.server_binary, 0o755)
-    model = fake_model(PARTS)
-    async with httpx.AsyncClient(timeout=2) as client:
-        async with run_local_server(setup, model, context=2048, threads=1, startup_timeout=20) as server:
-            assert server.base_url.startswith("http://127.0.0.1:")
-            health = server.base_url.removesuffix("/v1") + "/health"
-            assert (await client.get(health)).status_code == 200
-        with pytest.raises(httpx.ConnectError):
-            await client.get(health)
-
-
-RECORDING_SERVER = """#!{python}
-import http.server, sys
-port = int(sys.argv[sys.argv.index("--port") + 1])
-class Handler(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):
-        self.send_response(200 if self.path == "/health" else 404)
-        self.end_headers()
     def do_POST(self):
         body = self.rfile.read(int(self.headers["content-length"]))
-        with open({log!r}, "ab") as log:
-            log.write(self.path.encode() + b" " + body + b"\\n")
+        with open({posts!r}, "ab") as posts:
+            posts.write(self.path.encode() + b" " + body + b"\\n")
         self.send_response(200)
         self.end_headers()
         self.wfile.write(b"{{}}")
@@ -116,23 +89,42 @@ http.server.HTTPServer(("127.0.0.1", port), Handler).serve_forever()
 """
 
 
-async def test_the_shared_prefix_is_sent_once_as_the_server_comes_up(tmp_path: Path) -> None:
-    """So the first article finds the system prompt and worked example in the server's cache."""
+def fake_server(tmp_path: Path) -> tuple[LocalSetup, Path]:
+    """A set-up whose server binary is `FAKE_SERVER`, and the file it logs POSTs to."""
     setup = LocalSetup(tmp_path, progress=lambda _: None)
     setup.server_binary.parent.mkdir(parents=True)
-    log = tmp_path / "posts.log"
-    setup.server_binary.write_text(RECORDING_SERVER.format(python=sys.executable, log=str(log)))
+    posts = tmp_path / "posts.log"
+    setup.server_binary.write_text(FAKE_SERVER.format(python=sys.executable, posts=str(posts)))
     os.chmod(setup.server_binary, 0o755)
+    return setup, posts
+
+
+async def test_server_is_started_on_loopback_and_stopped_after(tmp_path: Path) -> None:
+    setup, posts = fake_server(tmp_path)
+    model = fake_model(PARTS)
+    async with httpx.AsyncClient(timeout=2) as client:
+        async with run_local_server(setup, model, context=2048, threads=1, startup_timeout=20) as server:
+            assert server.base_url.startswith("http://127.0.0.1:")
+            health = server.base_url.removesuffix("/v1") + "/health"
+            assert (await client.get(health)).status_code == 200
+        with pytest.raises(httpx.ConnectError):
+            await client.get(health)
+    assert not posts.exists()  # nothing to warm: nothing sent
+
+
+async def test_the_shared_prefix_is_sent_once_as_the_server_comes_up(tmp_path: Path) -> None:
+    """So the first article finds the system prompt and worked example in the server's cache."""
+    setup, posts = fake_server(tmp_path)
     prefix = [{"role": "system", "content": "Extract."}, {"role": "user", "content": "An example."}]
     model = fake_model(PARTS)
     async with run_local_server(
         setup, model, context=2048, threads=1, startup_timeout=20, warm_prefix=prefix
     ):
         for _ in range(100):
-            if log.exists():
+            if posts.exists():
                 break
             await asyncio.sleep(0.05)
-    [line] = log.read_text().splitlines()
+    [line] = posts.read_text().splitlines()
     path, body = line.split(" ", 1)
     sent = json.loads(body)
     assert path == "/v1/chat/completions"
