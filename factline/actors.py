@@ -195,17 +195,23 @@ class ActorDirectory:
         return actor_id
 
     def actors(self) -> list[Actor]:
-        """Grounded actors, in id order."""
+        """Grounded actors, in id order, with the roles the article gives them. A role the model gave
+        that the text does not contain ("U.S. Foreign Minister" for Ukraine's) still helps resolve
+        titles, but is not returned as a fact."""
         return [
             Actor(
                 id=self._ids[position],
                 name=self._entries[position].name,
                 kind=self._entries[position].kind,
-                roles=self._entries[position].roles,
+                roles=[role for role in self._entries[position].roles if self.in_text(role)],
                 mentions=self._mentions[position],
             )
             for position in self._ids
         ]
+
+    def in_text(self, words: str) -> bool:
+        """Whether the article contains `words` as whole words, exactly or normalised."""
+        return bool(self._index.find_all(words, whole_words=True))
 
     def within(self, start: int, end: int) -> list[str]:
         """Ids of the actors mentioned in `text[start:end]`, in the order of their first mention there."""

@@ -103,6 +103,11 @@ class FactAssembler:
                 self.warn(
                     WarningCode.UNGROUNDED, f"actors[{i}]", f"“{actor.name}” is not named in the article"
                 )
+                continue
+            for role in actor.roles:
+                if role.strip() and not self.actors.in_text(role):
+                    message = f"role “{role}” of “{actor.name}” is not in the article; not returned"
+                    self.warn(WarningCode.UNGROUNDED, f"actors[{i}]", message)
 
     def grounded(
         self, facts: ArticleFacts, list_name: str, claims: Claims | None = None

@@ -104,11 +104,26 @@ def test_a_titled_name_and_the_plain_name_are_one_actor_with_the_title_as_role()
 
 
 def test_a_title_the_model_put_before_a_name_it_also_gives_plain_becomes_a_role() -> None:
-    """The title is the model's (the text has "German Defense Minister"): the plain name is the text's."""
-    found = directory(actor("Federal Minister Boris Pistorius", mentions=["Boris Pistorius", "Pistorius"]))
+    found = directory(actor("Defense Minister Boris Pistorius", mentions=["Boris Pistorius", "Pistorius"]))
     [pistorius] = found.actors()
     assert pistorius.name == "Boris Pistorius"
-    assert pistorius.roles == ["Federal Minister"]
+    assert pistorius.roles == ["Defense Minister"]
+
+
+def test_roles_the_text_does_not_give_are_not_returned() -> None:
+    """The model's "EU foreign policy chief" is not in the text; "German Defense Minister" is."""
+    found = directory(
+        actor("Kaja Kallas", roles=["EU foreign policy chief"]),
+        actor(
+            "Federal Minister Boris Pistorius",
+            mentions=["Boris Pistorius"],
+            roles=["German Defense Minister"],
+        ),
+    )
+    assert {a.name: a.roles for a in found.actors()} == {
+        "Kaja Kallas": [],
+        "Boris Pistorius": ["German Defense Minister"],
+    }
 
 
 def test_abbreviations_are_not_pronouns() -> None:

@@ -136,3 +136,27 @@ def test_a_quote_whose_speaker_the_text_names_needs_no_reading_and_keeps_that_sp
         speaker = next(a for a in result["actors"] if a["id"] == quote["speaker_id"])
         assert speaker["name"] == "Kaja Kallas"
         assert ("unread", "candidates[1]") not in [(w["code"], w["item"]) for w in result["warnings"]]
+
+
+def test_a_role_the_article_does_not_give_is_a_warning_not_a_fact() -> None:
+    request = ExtractionRequest(text=TEXT, types=["event"])  # type: ignore[arg-type]
+    facts = facts_model_for(request.types).model_validate(
+        {
+            "actors": [
+                {
+                    "name": "Kallas",
+                    "kind": "person",
+                    "roles": ["EU foreign policy chief"],
+                    "mentions": [],
+                }
+            ],
+            "events": [],
+        }
+    )
+    result = assemble_extraction(
+        request, facts, usage=NO_USAGE, model="m", prompt_version="v", fuzzy_threshold=90
+    )
+    [kallas] = result.actors
+    assert kallas.roles == []
+    assert [(w.code, w.item) for w in result.warnings] == [("ungrounded", "actors[0]")]
+    assert "EU foreign policy chief" in result.warnings[0].message
