@@ -22,7 +22,7 @@ from factline.coreference import (
 )
 from factline.grounding import ArticleIndex, Located, fold
 from factline.page_chrome import PageChrome
-from factline.speech_cues import SpeechCue
+from factline.speech_cues import NAME_PARTICLES, SpeechCue
 from schemas import Actor, ActorKind, MatchKind, Span
 from schemas.llm_output import ModelActor
 
@@ -77,13 +77,19 @@ class _Entry:
             self.name = shorter
             if title and title not in self.roles:
                 self.roles.append(title)
-        elif len(theirs) > len(mine):
+        elif len(theirs) > len(mine) and _is_a_name(other.name):
             self.name = other.name
         if self.kind is ActorKind.OTHER:
             self.kind = other.kind
         self.roles.extend(role for role in other.roles if role not in self.roles)
         self.names.extend(name for name in other.names if name not in self.names)
         self.keys |= other.keys
+
+
+def _is_a_name(words: str) -> bool:
+    """ "Ursula von der Leyen" is; "George Beebe of the Quincy Institute" (a name with its apposition)
+    is not, and does not replace the name it contains."""
+    return all(word[:1].isupper() or word in NAME_PARTICLES for word in words.split())
 
 
 def _inside(passages: tuple[tuple[int, int], ...], at: int) -> bool:

@@ -56,7 +56,7 @@ _BREAK = re.compile(r"[,;:()\[\]—–]")
 _PARAGRAPH = re.compile(r"[^\n]+")
 _SENTENCE_END = re.compile(r"[.!?]+(?=\s|$)")
 _ADVERBS = frozenset("also later then again further previously once repeatedly still had has have".split())  # noqa: SIM905
-_PARTICLES = frozenset("von van der den de la le du da di bin al ter".split())  # noqa: SIM905
+NAME_PARTICLES = frozenset("von van der den de la le du da di bin al ter".split())  # noqa: SIM905
 _ABBREVIATIONS = frozenset("mr mrs ms dr st gen sen rep gov jr no vs lt col sgt prof".split())  # noqa: SIM905
 _PRONOUNS = frozenset("he she him her".split())  # noqa: SIM905
 _NOT_NAMES = frozenset("the a an but and yes no they we it i you this that these those there".split())  # noqa: SIM905
@@ -307,7 +307,7 @@ def _phrase_ending(text: str, words: list[tuple[int, int]], verb: str) -> Speech
     if not _capitalised(word(last)):
         return None
     first = last
-    while first > 0 and (_capitalised(word(first - 1)) or word(first - 1) in _PARTICLES):
+    while first > 0 and (_capitalised(word(first - 1)) or word(first - 1) in NAME_PARTICLES):
         first -= 1
     titles = [i for i in range(first, last) if word(i).lower() in TITLES]
     first = titles[-1] + 1 if titles else first  # "German Defense Minister Boris Pistorius"
@@ -339,7 +339,7 @@ def _speaker_after(text: str, masked: str, start: int, high: int, verb: str) -> 
                 last, after = after, after + 1
         return _cue(text, words[0][0], words[last][1], verb)
     count = 0
-    while count < len(words) and (_capitalised(word(count)) or word(count) in _PARTICLES):
+    while count < len(words) and (_capitalised(word(count)) or word(count) in NAME_PARTICLES):
         count += 1
     return _phrase_ending(text, words[:count], verb) if count else None
 

@@ -131,3 +131,13 @@ def test_abbreviations_are_not_pronouns() -> None:
     assert found.resolve("US") is not None
     assert found.resolve("It") is None
     assert found.resolve("us") is None
+
+
+def test_a_name_with_its_apposition_does_not_replace_the_name() -> None:
+    """The model listed the institute among the person's mentions, then named him with it."""
+    text = "The deal is wise, argued George Beebe of the Quincy Institute. Beebe has long said so."
+    found = ActorDirectory(ArticleIndex(text))
+    found.add([actor("George Beebe", mentions=["Quincy Institute"])])
+    assert found.resolve("George Beebe of the Quincy Institute") == found.resolve("George Beebe")
+    [beebe] = found.actors()
+    assert beebe.name == "George Beebe"
