@@ -4,8 +4,8 @@ News reports most happenings in one shape: a day ("On December 7", "December 14â
 Saturday", "Thursday") in the sentence that says what was done ("met", "held talks", "took place",
 "assassinated", "a meeting", "negotiations"). Such a sentence is an event: its evidence is the
 sentence, its `date_text` the day as written, its location the first "in <Place>" of the sentence.
-Words in quotation marks are nobody's report of an event (they are masked), and a sentence whose
-only verb is one of saying is a quote's business, not an event's.
+Words in quotation marks are nobody's report of an event (they are masked), and a dated sentence
+with no event word ("On Monday, the mayor said â€¦") is a quote's business, not an event's.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 The reporting cues (`factline.speech_cues`) find who said what; these find who stands where and who
 proposed what, in the shapes reporters write them:
 
-- a stance verb after its subject: `Kallas criticized the US approach` (oppose), `The council
+- a stance verb after its subject: `Kallas criticized the US approach` (oppose), `The mayor
   welcomed the plan` (support); not negated ("did not reject"), not passive ("was rejected");
 - a short quoted judgement whose speaker the text names: `said it was “fundamentally wrong” to …`
   (oppose), `Russia has “never objected” to …` (support): reporters quote the evaluative words;
@@ -106,11 +106,11 @@ def _by_verbs(cues: ArticleCues) -> Iterator[StatedFact]:
             before = masked[low : match.start()].split()[-1:]
             if before and _negated_or_passive(before[0].lower()):
                 continue
+            if masked.startswith(" by ", match.end()):
+                continue  # "prices rejected by buyers": a passive participle
             subject = cues.subject((low, high), match.start(), match.group())
             if subject is None or _after_preposition(masked, low, subject.start):
                 continue
-            if masked.startswith(" by ", match.end()):
-                continue  # "prices rejected by buyers": a passive participle
             topic_end = _object_end(masked, match.end(), high)
             topic = _topic(text[match.end() : topic_end])
             if not topic:
