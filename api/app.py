@@ -34,9 +34,11 @@ from factline.database import blocking_reader, create_engine, sessions, upgrade_
 from factline.extraction import Extractor
 from factline.llm import LLMClient
 from factline.local_llm import LOCAL_MODELS, LocalSetup, run_local_server
+from factline.procrastinate_queue import ProcrastinateWorkers, defer_item_jobs
 from factline.prompting import shared_prefix
 from factline.settings import Settings, get_settings
 from factline.view_queries import CrossArticleViews
+from factline.worker_lifecycle import Workers
 
 logger = logging.getLogger("factline")
 
@@ -84,7 +86,7 @@ class Services:
     settings: Settings
     extractor: CachingExtractor
     batch_store: BatchStore
-    batch_workers: BatchWorkers
+    batch_workers: Workers
 
 
 async def open_services(settings: Settings, stack: AsyncExitStack) -> Services:
@@ -105,15 +107,27 @@ async def open_services(settings: Settings, stack: AsyncExitStack) -> Services:
     stack.push_async_callback(asyncio.wait, [loading])
     caching = CachingExtractor(extractor, sessions(engine), reader)
     stack.push_async_callback(caching.aclose)
-    store = BatchStore(sessions(engine), settings.batch_lease_seconds)
-    workers = BatchWorkers(
-        store,
-        caching,
-        problem_for,
-        concurrency=settings.batch_concurrency,
-        lease_seconds=settings.batch_lease_seconds,
-        poll_seconds=settings.batch_poll_seconds,
-    )
+    workers: Workers
+    if settings.uses_procrastinate:
+        store = BatchStore(sessions(engine), settings.batch_lease_seconds, on_queued=defer_item_jobs)
+        workers = ProcrastinateWorkers(
+            settings.database_url,
+            store,
+            caching,
+            problem_for,
+            concurrency=settings.batch_concurrency,
+            lease_seconds=settings.batch_lease_seconds,
+        )
+    else:
+        store = BatchStore(sessions(engine), settings.batch_lease_seconds)
+        workers = BatchWorkers(
+            store,
+            caching,
+            problem_for,
+            concurrency=settings.batch_concurrency,
+            lease_seconds=settings.batch_lease_seconds,
+            poll_seconds=settings.batch_poll_seconds,
+        )
     return Services(settings, caching, store, workers)
 
 
@@ -128,7 +142,8 @@ async def run_workers(settings: Settings) -> None:
         workers = (await open_services(settings, stack)).batch_workers
         await workers.start()
         stack.push_async_callback(workers.stop)
-        logger.info("batch worker running %d at a time", settings.batch_concurrency)
+        queue = "procrastinate" if settings.uses_procrastinate else "database"
+        logger.info("batch worker running %d at a time (%s queue)", settings.batch_concurrency, queue)
         await stop.wait()
         logger.info("batch worker stopping")
     logger.info("batch worker stopped")

@@ -29,8 +29,8 @@ from api.problems import (
 )
 from factline.archives import ArchiveEntry, ArchiveLimits, detect_kind, read_archive
 from factline.batch_store import BatchStore, result_line
-from factline.batch_workers import BatchWorkers
 from factline.settings import Settings
+from factline.worker_lifecycle import Workers
 from schemas import Batch, BatchPage, BatchResult, BatchRetry, ItemType
 
 NDJSON = "application/x-ndjson"
@@ -43,8 +43,8 @@ def provide_store(state: State) -> BatchStore:
     return store
 
 
-def provide_workers(state: State) -> BatchWorkers:
-    workers: BatchWorkers = state.batch_workers
+def provide_workers(state: State) -> Workers:
+    workers: Workers = state.batch_workers
     return workers
 
 
@@ -103,7 +103,7 @@ class BatchController(Controller):
         self,
         request: Request[Any, Any, Any],
         store: NamedDependency[BatchStore],
-        workers: NamedDependency[BatchWorkers],
+        workers: NamedDependency[Workers],
         settings: NamedDependency[Settings],
         types: Annotated[
             list[str] | None,
@@ -283,7 +283,7 @@ class BatchController(Controller):
     async def retry_batch_items(
         self,
         store: NamedDependency[BatchStore],
-        workers: NamedDependency[BatchWorkers],
+        workers: NamedDependency[Workers],
         batch_id: Annotated[str, BATCH_ID],
     ) -> BatchRetry:
         requeued = await store.retry(batch_id)

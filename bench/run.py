@@ -35,6 +35,7 @@ sys.path.insert(0, str(ROOT))
 from factline.local_llm import QWEN_CODER_1_5B, LocalSetup, free_port, run_local_server  # noqa: E402
 from factline.settings import Settings  # noqa: E402
 from tests.fakes.fake_llm import running_fake_llm  # noqa: E402
+from tests.postgres import installed_binaries, running_postgres  # noqa: E402
 
 
 def article_4k() -> str:
@@ -380,11 +381,14 @@ def ndjson_articles(count: int, tag: str) -> bytes:
     return ("\n".join(lines) + "\n").encode()
 
 
-def measure_batch_time(articles: int, latency_ms: float, concurrency: int, runs: int) -> dict[str, Any]:
+def measure_batch_time(
+    articles: int, latency_ms: float, concurrency: int, runs: int, database: dict[str, str]
+) -> dict[str, Any]:
     """A batch through the in-process workers against the ideal N·L/C.
 
     `elapsed_seconds` is the batch's own time from its first item's start to its last item's end;
     `start_up` is from the submission's answer to the first start (the workers' poll and claim).
+    `database`: `database_url` for PostgreSQL (procrastinate's queue), empty for a SQLite file.
     """
     ideal = articles * latency_ms / 1000 / concurrency
     rows = []
@@ -395,6 +399,7 @@ def measure_batch_time(articles: int, latency_ms: float, concurrency: int, runs:
             batch_concurrency=str(concurrency),
             batch_poll_seconds="0.05",
             llm_max_concurrency=str(max(64, concurrency)),
+            **database,
         ) as base,
         httpx.Client(timeout=120) as client,
     ):
@@ -432,19 +437,27 @@ def measure_batch_time(articles: int, latency_ms: float, concurrency: int, runs:
 
 # (L in ms, C, smaller N, larger N): from the stress case (32 articles/s) to what hosted LLMs give.
 BATCH_CASES = [(500, 16, 48, 400), (1000, 16, 48, 320), (2000, 16, 48, 240), (1000, 4, 12, 80)]
+# procrastinate on PostgreSQL: the stress case and the middle one.
+POSTGRES_BATCH_CASES = BATCH_CASES[:2]
 
 
 def measure_batch_efficiency(
-    latency_ms: float, concurrency: int, sizes: tuple[int, int], runs: int
+    latency_ms: float,
+    concurrency: int,
+    sizes: tuple[int, int],
+    runs: int,
+    new_database: Callable[[], dict[str, str]] = dict,
+    queue: str = "database (SQLite)",
 ) -> dict[str, Any]:
     """The goal's own form, elapsed ≤ 1.05 × N·L/C + a constant start-up: batches of two sizes, and the
     line through their median times. Its slope is the efficiency; the constant holds what does not grow
     with N (the first claims, the last items' stragglers: with a few waves only, one extra round of
-    L weighs on a plain ratio but is a constant)."""
-    small, large = (measure_batch_time(n, latency_ms, concurrency, runs) for n in sizes)
+    L weighs on a plain ratio but is a constant). Each size gets a database of its own."""
+    small, large = (measure_batch_time(n, latency_ms, concurrency, runs, new_database()) for n in sizes)
     elapsed = [statistics.median(r["elapsed"] for r in size["runs"]) for size in (small, large)]
     slope = (elapsed[1] - elapsed[0]) / (large["ideal"] - small["ideal"])
     return {
+        "queue": queue,
         "latency_ms": latency_ms,
         "concurrency": concurrency,
         "sizes": [small, large],
@@ -536,18 +549,20 @@ def batch_sections(timing: list[dict[str, Any]], memory: dict[str, Any]) -> list
         "answering after L, C items at a time. The goal: the batch's `elapsed_seconds` (first start to "
         "last end) within 1.05 × N·L/C plus a constant start-up. Each case runs a small and a large N; "
         "the line through their median times gives the efficiency (its slope, goal ≤ 1.05) and the "
-        "constant.",
+        "constant. Queues: factline's own on a SQLite file (the default), and procrastinate on a local "
+        "PostgreSQL 15 (what `FACTLINE_DATABASE_URL=postgresql+asyncpg://…` gets), started for the bench.",
         "",
-        "| L | C | articles/s (C/L) | N | elapsed (median, min–max) | elapsed / (N·L/C) "
+        "| queue | L | C | articles/s (C/L) | N | elapsed (median, min–max) | elapsed / (N·L/C) "
         "| efficiency (slope) | constant |",
-        "|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for case in timing:
         first = True
         for size in case["sizes"]:
             runs = size["runs"]
             lines.append(
-                f"| {case['latency_ms'] / 1000:g} s | {case['concurrency']} | "
+                f"| {case['queue'] if first else ''} | "
+                f"{case['latency_ms'] / 1000:g} s | {case['concurrency']} | "
                 f"{case['concurrency'] * 1000 / case['latency_ms']:g} | {size['articles']} | "
                 f"{summary([r['elapsed'] for r in runs], 's', 2)} | "
                 f"{statistics.median(r['ratio'] for r in runs):.3f} | "
@@ -623,6 +638,23 @@ def main() -> None:
         measure_batch_efficiency(latency, concurrency, (small, large), args.runs)
         for latency, concurrency, small, large in BATCH_CASES
     ]
+    bin_dir = installed_binaries()
+    if bin_dir is None:
+        raise SystemExit(
+            "PostgreSQL is needed for the procrastinate batch cases (apt-get install postgresql)"
+        )
+    with running_postgres(bin_dir) as postgres:
+        timing += [
+            measure_batch_efficiency(
+                latency,
+                concurrency,
+                (small, large),
+                args.runs,
+                lambda: {"database_url": postgres.create_database()},
+                "procrastinate (PostgreSQL)",
+            )
+            for latency, concurrency, small, large in POSTGRES_BATCH_CASES
+        ]
     print(f"memory with a {args.archive_mb} MB archive...", flush=True)
     memory = measure_archive_memory(args.archive_mb, 30)
     batches = batch_sections(timing, memory)

@@ -1,8 +1,10 @@
 """Batches in the database: creating them, claiming items under a lease, recording results once.
 
 Every state change is one short transaction. An item is claimed with a lease (`lease_owner`,
-`lease_until`) that its worker renews; an item whose lease ran out (its worker died) is returned to
-the queue. Finishing an item writes its result line, adds its facts to the cross-article views
+`lease_until`) that its worker renews: the oldest queued one by factline's own workers (`claim`; an
+item whose lease ran out, its worker dead, is returned to the queue), or the one a procrastinate job
+names (`claim_item`; the job is deferred by `on_queued` in the transaction that queues the item).
+Finishing an item writes its result line, adds its facts to the cross-article views
 (`view_updates`) and marks it done in one transaction, and only if the worker still holds the
 lease; the line's key is the item id, so no item is ever reported twice, whatever crashed where.
 The same code runs on SQLite (one process) and on PostgreSQL (many worker processes on many
@@ -13,7 +15,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -45,6 +47,9 @@ RUNNING = "running"
 PENDING = (QUEUED, RUNNING)
 
 Describe = Callable[[Exception], Problem]
+# Told, inside the transaction that queues them, which items were queued: a queue engine defers their
+# jobs there, so an item is never queued without its job, nor a job deferred for an item not stored.
+OnQueued = Callable[[AsyncSession, Sequence[str]], Awaitable[None]]
 
 _ITEMS = core_table(ItemRow).c
 _NEXT_QUEUED = (
@@ -55,21 +60,41 @@ _NEXT_QUEUED = (
 )
 # Built once, in Core: building the statement and running it through the ORM's bulk-update machinery
 # cost more CPU than SQLite's own work, on every claim of every item.
+_CLAIMED = {
+    "status": RUNNING,
+    "claimed_at": bindparam("now"),
+    "lease_until": bindparam("lease_until"),
+    "lease_owner": bindparam("owner"),
+    "attempts": _ITEMS.attempts + 1,
+    "started_at": func.coalesce(_ITEMS.started_at, bindparam("now")),
+}
+_CLAIMED_ITEM = (_ITEMS.id, _ITEMS.batch_id, _ITEMS.position, _ITEMS.article_id, _ITEMS.request_json)
 _CLAIM = (
     update(core_table(ItemRow))
     .where(
         _ITEMS.id == _NEXT_QUEUED.with_for_update(skip_locked=True).scalar_subquery(),
         _ITEMS.status == QUEUED,
     )
-    .values(
-        status=RUNNING,
-        claimed_at=bindparam("now"),
-        lease_until=bindparam("lease_until"),
-        lease_owner=bindparam("owner"),
-        attempts=_ITEMS.attempts + 1,
-        started_at=func.coalesce(_ITEMS.started_at, bindparam("now")),
+    .values(_CLAIMED)
+    .returning(*_CLAIMED_ITEM)
+)
+# A queue engine's job names its item: queued, or held by an earlier run of the same job (the engine
+# retries a job whose worker died, or that was stopped, under the same job key), or held by anyone whose
+# lease ran out. A finished or cancelled item is not claimed: its job has nothing to do.
+_CLAIM_ITEM = (
+    update(core_table(ItemRow))
+    .where(
+        _ITEMS.id == bindparam("item_id"),
+        or_(
+            _ITEMS.status == QUEUED,
+            and_(
+                _ITEMS.status == RUNNING,
+                or_(_ITEMS.lease_until < bindparam("now"), _ITEMS.lease_owner.endswith(bindparam("job_key"))),
+            ),
+        ),
     )
-    .returning(_ITEMS.id, _ITEMS.batch_id, _ITEMS.position, _ITEMS.article_id, _ITEMS.request_json)
+    .values(_CLAIMED)
+    .returning(*_CLAIMED_ITEM)
 )
 _FINISH = (
     update(core_table(ItemRow))
@@ -136,11 +161,21 @@ async def serialise_result_lines(session: AsyncSession, batch_id: str) -> None:
         )
 
 
+async def _nothing_to_tell(session: AsyncSession, item_ids: Sequence[str]) -> None:
+    """factline's own queue is the items table: a queued row is all a worker needs."""
+
+
 class BatchStore:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], lease_seconds: float) -> None:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        lease_seconds: float,
+        on_queued: OnQueued = _nothing_to_tell,
+    ) -> None:
         self.sessions = sessions
         self.readers = reading_sessions(sessions)
         self.lease = timedelta(seconds=lease_seconds)
+        self.on_queued = on_queued
 
     # --- submission ---------------------------------------------------------------------------
 
@@ -172,6 +207,7 @@ class BatchStore:
                 rows = [self._item(batch_id, entry, now) for entry in chunk]
                 session.add_all(rows)
                 await session.flush()
+                await self.on_queued(session, [row.id for row in rows if row.status == QUEUED])
                 failed = [
                     {
                         "item_id": row.id,
@@ -220,9 +256,22 @@ class BatchStore:
             row = (
                 await session.execute(_CLAIM, {"now": now, "lease_until": now + self.lease, "owner": owner})
             ).first()
-        if row is None:
-            return None
-        return ClaimedItem(row.id, row.batch_id, row.position, row.article_id, row.request_json or "{}")
+        return _claimed(row)
+
+    async def claim_item(self, item_id: str, owner: str, job_key: str) -> ClaimedItem | None:
+        """Take this item under a lease for the job `job_key` (the end of `owner`); None when it is
+        done, cancelled, or held by another job that is alive."""
+        now = utcnow()
+        params = {
+            "item_id": item_id,
+            "job_key": job_key,
+            "owner": owner,
+            "now": now,
+            "lease_until": now + self.lease,
+        }
+        async with self.sessions.begin() as session:
+            row = (await session.execute(_CLAIM_ITEM, params)).first()
+        return _claimed(row)
 
     async def has_claimable(self) -> bool:
         """Whether `claim` would find an item, by a read: an idle worker's look takes no write lock."""
@@ -381,6 +430,7 @@ class BatchStore:
                 .where(ItemRow.id.in_(ids))
                 .values(status=QUEUED, available_at=utcnow(), finished_at=None)
             )
+            await self.on_queued(session, ids)
         return len(ids)
 
     async def results(self, batch_id: str, after: int, limit: int = 500) -> list[tuple[int, str]]:
@@ -503,6 +553,12 @@ class BatchStore:
             results_url=f"/v1/batches/{batch.id}/results",
             events_url=f"/v1/batches/{batch.id}/events",
         )
+
+
+def _claimed(row: Any) -> ClaimedItem | None:
+    if row is None:
+        return None
+    return ClaimedItem(row.id, row.batch_id, row.position, row.article_id, row.request_json or "{}")
 
 
 def _aware(value: datetime | None) -> datetime | None:

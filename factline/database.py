@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import weakref
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -124,6 +124,12 @@ def blocking_reader(url: str) -> Engine | None:
         dbapi_connection.execute("PRAGMA query_only=ON")
 
     return engine
+
+
+def factline_owns(name: str | None, type_: str, parent_names: Mapping[Any, str | None]) -> bool:
+    """What Alembic compares with the declared tables: not procrastinate's, whose schema it ships."""
+    table = name if type_ == "table" else parent_names.get("table_name")
+    return not (table or "").startswith("procrastinate_")
 
 
 def alembic_config(url: str | None = None) -> Config:

@@ -14,8 +14,9 @@ from contextvars import ContextVar
 REQUEST_ID: ContextVar[str | None] = ContextVar("request_id", default=None)
 """The id of the HTTP request being handled, set for its whole lifetime (threads it starts included)."""
 
-# One line per LLM call from httpx is noise, and costs time on every request.
-_QUIET = ("httpx", "httpcore")
+# One line per LLM call from httpx is noise, and costs time on every request; so are procrastinate's
+# two lines per batch item and one per sweep for stalled jobs (its errors still show).
+_QUIET = ("httpx", "httpcore", "procrastinate")
 
 
 class RequestIdFilter(logging.Filter):

@@ -7,8 +7,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, HttpUrl, SecretStr, field_validator
+from pydantic import Field, HttpUrl, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import make_url
 
 _SHA256_HEX = r"^[0-9a-fA-F]{64}$"
 
@@ -182,6 +183,15 @@ class Settings(BaseSettings):
             "`factline worker` processes do the work (the service then only accepts and reports).",
         ),
     ] = True
+    batch_queue: Annotated[
+        Literal["auto", "database", "procrastinate"],
+        Field(
+            description="What hands batch items to workers: `database`, factline's own queue (the items "
+            "table, claimed under leases; SQLite or PostgreSQL), or `procrastinate`, the procrastinate "
+            "job queue (PostgreSQL only: one job per item, worker heartbeats, stalled jobs retried). "
+            "`auto`: procrastinate on PostgreSQL, database on SQLite.",
+        ),
+    ] = "auto"
     batch_lease_seconds: Annotated[
         float,
         Field(
@@ -296,6 +306,20 @@ class Settings(BaseSettings):
     @property
     def call_plan(self) -> Literal["single", "per_type"]:
         return "single" if self.extraction_calls == "auto" else self.extraction_calls
+
+    @model_validator(mode="after")
+    def _procrastinate_needs_postgres(self) -> Settings:
+        if self.batch_queue == "procrastinate" and not self.on_postgres:
+            raise ValueError("FACTLINE_BATCH_QUEUE=procrastinate needs a PostgreSQL FACTLINE_DATABASE_URL")
+        return self
+
+    @property
+    def on_postgres(self) -> bool:
+        return make_url(self.database_url).get_backend_name() == "postgresql"
+
+    @property
+    def uses_procrastinate(self) -> bool:
+        return self.batch_queue == "procrastinate" or (self.batch_queue == "auto" and self.on_postgres)
 
     @property
     def max_body_bytes(self) -> int:

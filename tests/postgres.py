@@ -15,6 +15,7 @@ import subprocess
 import tempfile
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -75,19 +76,9 @@ class PostgresServer:
         return self.url(name)
 
 
-@pytest.fixture(scope="session")
-def postgres_server() -> Iterator[PostgresServer]:
-    bin_dir = _binaries()
-    if bin_dir is None:
-        if not os.environ.get(REQUIRED):
-            _unavailable("its binaries are not in /usr/lib/postgresql/*/bin")
-        try:
-            bin_dir = _install()
-        except (OSError, RuntimeError, subprocess.TimeoutExpired) as error:
-            _unavailable(f"installing it failed: {error}")
-        if bin_dir is None:
-            _unavailable("its binaries are missing and cannot be installed (needs root and apt-get)")
-    assert bin_dir is not None
+@contextmanager
+def running_postgres(bin_dir: Path) -> Iterator[PostgresServer]:
+    """A throwaway cluster on a free loopback port, removed at the end (also used by `make bench`)."""
     home = Path(tempfile.mkdtemp(prefix="factline-pg-"))
     data = home / "data"
     if os.geteuid() == 0:
@@ -117,6 +108,28 @@ def postgres_server() -> Iterator[PostgresServer]:
     finally:
         _run([pg_ctl, "-D", str(data), "-m", "immediate", "-w", "stop"])
         shutil.rmtree(home, ignore_errors=True)
+
+
+def installed_binaries() -> Path | None:
+    """PostgreSQL's binaries, installed with apt-get if missing (as root); None if that cannot be."""
+    return _binaries() or _install()
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    bin_dir = _binaries()
+    if bin_dir is None:
+        if not os.environ.get(REQUIRED):
+            _unavailable("its binaries are not in /usr/lib/postgresql/*/bin")
+        try:
+            bin_dir = _install()
+        except (OSError, RuntimeError, subprocess.TimeoutExpired) as error:
+            _unavailable(f"installing it failed: {error}")
+        if bin_dir is None:
+            _unavailable("its binaries are missing and cannot be installed (needs root and apt-get)")
+    assert bin_dir is not None
+    with running_postgres(bin_dir) as server:
+        yield server
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
+from factline.database import factline_owns
 from factline.tables import Base
 
 config = context.config
@@ -16,6 +17,11 @@ if connection is None:
     with context.begin_transaction():
         context.run_migrations()
 else:
-    context.configure(connection=connection, target_metadata=Base.metadata, render_as_batch=True)
+    context.configure(
+        connection=connection,
+        target_metadata=Base.metadata,
+        render_as_batch=True,
+        include_name=factline_owns,
+    )
     with context.begin_transaction():
         context.run_migrations()

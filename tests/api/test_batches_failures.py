@@ -42,6 +42,14 @@ def assert_problem(response: httpx.Response, status: int, slug: str) -> dict[str
 GOOD_ZIP = zip_archive(text_files(2))
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """Settings for each queue: factline's own on SQLite, procrastinate on PostgreSQL (a real server)."""
+    if request.param == "postgresql":
+        return {"database_url": request.getfixturevalue("postgres_url")}
+    return {}
+
+
 @pytest.mark.parametrize(
     ("body", "status", "slug", "detail_part"),
     [
@@ -171,8 +179,13 @@ async def test_bad_files_fail_alone(client: AsyncTestClient[Litestar], httpx_moc
 
 
 async def test_llm_failures_become_item_problems_and_retry_requeues_them(
-    client: AsyncTestClient[Litestar], httpx_mock: HTTPXMock
+    database: dict[str, Any], httpx_mock: HTTPXMock
 ) -> None:
+    async with AsyncTestClient(app=create_app(make_settings(**database))) as client:
+        await fail_then_retry(client, httpx_mock)
+
+
+async def fail_then_retry(client: AsyncTestClient[Litestar], httpx_mock: HTTPXMock) -> None:
     failing = {"on": True}
 
     def answer(request: httpx.Request) -> httpx.Response:
@@ -204,7 +217,9 @@ async def test_llm_failures_become_item_problems_and_retry_requeues_them(
     assert await results(client, batch["id"], f"?after={first[-1]['cursor']}") == [replacement]
 
 
-async def test_rate_limits_are_retried_by_the_llm_client_not_requeued(httpx_mock: HTTPXMock) -> None:
+async def test_rate_limits_are_retried_by_the_llm_client_not_requeued(
+    database: dict[str, Any], httpx_mock: HTTPXMock
+) -> None:
     httpx_mock.add_response(
         url=COMPLETIONS_URL,
         status_code=429,
@@ -212,7 +227,7 @@ async def test_rate_limits_are_retried_by_the_llm_client_not_requeued(httpx_mock
         json={"error": {"message": "slow"}},
     )
     llm_answers_every_article(httpx_mock)
-    async with AsyncTestClient(app=create_app(make_settings(llm_max_retries=1))) as client:
+    async with AsyncTestClient(app=create_app(make_settings(llm_max_retries=1, **database))) as client:
         batch = await submit(client, ndjson([{"text": article_text(1)}]))
         started = asyncio.get_running_loop().time()
         done = await wait_until_finished(client, batch["id"])
@@ -222,7 +237,7 @@ async def test_rate_limits_are_retried_by_the_llm_client_not_requeued(httpx_mock
     assert llm_calls(httpx_mock) == 2
 
 
-async def test_cancel(httpx_mock: HTTPXMock) -> None:
+async def test_cancel(database: dict[str, Any], httpx_mock: HTTPXMock) -> None:
     release, started = asyncio.Event(), asyncio.Event()
 
     async def slow_answer(request: httpx.Request) -> httpx.Response:
@@ -231,7 +246,7 @@ async def test_cancel(httpx_mock: HTTPXMock) -> None:
         return httpx.Response(200, json=answer_from_article(request))
 
     httpx_mock.add_callback(slow_answer, url=COMPLETIONS_URL, is_reusable=True, is_optional=True)
-    async with AsyncTestClient(app=create_app(make_settings(batch_concurrency=1))) as client:
+    async with AsyncTestClient(app=create_app(make_settings(batch_concurrency=1, **database))) as client:
         batch = await submit(client, ndjson([{"text": article_text(n)} for n in range(5)]))
         await asyncio.wait_for(started.wait(), timeout=5)
         assert (await client.get(f"/v1/batches/{batch['id']}")).json()["counts"]["running"] == 1

@@ -68,15 +68,23 @@ def held_by(postgres: PostgresServer, url: str, process: subprocess.Popen[bytes]
     return int(postgres.query(url, sql))
 
 
+# What tells, in the survivor's log, that it took over the dead worker's items.
+TAKEN_OVER = {
+    "database": "with expired leases to the queue",  # the lease reaper
+    "procrastinate": "jobs of workers that stopped",  # the stalled-jobs sweep
+}
+
+
+@pytest.mark.parametrize("queue", ["database", "procrastinate"])
 def test_two_workers_one_killed_lose_and_duplicate_nothing(
-    tmp_path: Path, postgres_server: PostgresServer, postgres_url: str
+    tmp_path: Path, postgres_server: PostgresServer, postgres_url: str, queue: str
 ) -> None:
     articles = 30
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     body = ndjson([{"id": f"article-{n}", "text": article_text(n)} for n in range(articles)])
     with running_fake_llm(latency_ms=200) as llm:
-        env = shared_environment(port, postgres_url, llm)
+        env = shared_environment(port, postgres_url, llm, FACTLINE_BATCH_QUEUE=queue)
         with service(env, tmp_path, tmp_path / "service.log"):
             response = httpx.post(f"{base_url}/v1/batches", content=body, timeout=10)
             assert response.status_code == 202, response.text
@@ -119,19 +127,20 @@ def test_two_workers_one_killed_lose_and_duplicate_nothing(
     # A client that read some lines before the kill continues after its cursor and misses nothing.
     assert seen_before + resumed == everything
     b_log = (tmp_path / "b.log").read_text()
-    assert "with expired leases to the queue" in b_log  # the survivor took the dead worker's items
+    assert TAKEN_OVER[queue] in b_log
     assert "batch worker stopped" in b_log
 
 
-def test_sigterm_hands_the_items_back_at_once(
-    tmp_path: Path, postgres_server: PostgresServer, postgres_url: str
-) -> None:
+@pytest.mark.parametrize("queue", ["database", "procrastinate"])
+def test_sigterm_hands_the_items_back_at_once(tmp_path: Path, postgres_url: str, queue: str) -> None:
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     body = ndjson([{"id": f"article-{n}", "text": article_text(n)} for n in range(4)])
     with running_fake_llm(latency_ms=600) as llm:
         # A lease far longer than the test: only the hand-back can free the items in time.
-        env = shared_environment(port, postgres_url, llm, FACTLINE_BATCH_LEASE_SECONDS="600")
+        env = shared_environment(
+            port, postgres_url, llm, FACTLINE_BATCH_LEASE_SECONDS="600", FACTLINE_BATCH_QUEUE=queue
+        )
         with service(env, tmp_path, tmp_path / "service.log"):
             response = httpx.post(f"{base_url}/v1/batches", content=body, timeout=10)
             batch_id = response.json()["id"]

@@ -38,9 +38,12 @@ def fake() -> Iterator[RunningFakeLLM]:
 
 
 @pytest.fixture
-def settings(fake: RunningFakeLLM) -> Settings:
+def settings(fake: RunningFakeLLM, request: pytest.FixtureRequest) -> Settings:
+    """Batches on SQLite (factline's own queue), or with `indirect` "postgresql" on procrastinate."""
     fake.reset()
+    database = getattr(request, "param", "sqlite")
     return make_settings(
+        **({"database_url": request.getfixturevalue("postgres_url")} if database == "postgresql" else {}),
         llm_base_url=fake.base_url,
         llm_max_retries=RETRIES,
         llm_retry_backoff_seconds=0.05,
@@ -276,6 +279,7 @@ def test_a_poisoned_article_fails_alone_in_its_batch(
     assert_still_serving(live_server, fake)
 
 
+@pytest.mark.parametrize("settings", ["sqlite", "postgresql"], indirect=True)
 def test_an_open_circuit_sends_batch_items_back_to_the_queue(
     live_server: LiveServer, fake: RunningFakeLLM
 ) -> None:

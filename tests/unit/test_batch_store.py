@@ -15,6 +15,7 @@ from factline import batch_store
 from factline.archives import ArchiveEntry
 from factline.batch_store import BatchStore
 from factline.database import create_engine, sessions, upgrade_to_head
+from factline.errors import InvalidArchiveEntry
 from schemas import ArchiveKind, ExtractionRequest, Problem
 
 
@@ -64,6 +65,60 @@ async def test_a_lost_lease_discards_the_late_result(store: BatchStore) -> None:
     assert len(lines) == 1
     batch = await store.get(batch_id)
     assert (batch.counts.failed, batch.counts.pending) == (1, 0)
+
+
+async def test_a_job_claims_its_item_again_and_no_other_job_while_the_lease_lives(store: BatchStore) -> None:
+    """A procrastinate job names its item; a retried job (same key, any process) takes it back."""
+    entries = [ArchiveEntry(0, "a", request=ExtractionRequest(text="Some article."))]
+    await store.create(ArchiveKind.NDJSON, None, None, _one_chunk(entries), _never_called)
+    peeked = await store.claim("peek")  # the item's id, as its job would name it
+    assert peeked is not None
+    item_id = peeked.id
+    await store.release(item_id, "peek", delay_seconds=0)
+
+    first = await store.claim_item(item_id, "host:1:a/job:7", "/job:7")
+    assert first is not None
+    assert await store.claim_item(item_id, "host:2:b/job:8", "/job:8") is None  # another job: held
+    again = await store.claim_item(item_id, "host:2:b/job:7", "/job:7")  # job 7 retried elsewhere
+    assert again is not None
+    assert not await store.renew(item_id, "host:1:a/job:7")  # the first run lost the item
+
+    await asyncio.sleep(0.3)  # the lease ran out: any job may take the item
+    taken = await store.claim_item(item_id, "host:3:c/job:9", "/job:9")
+    assert taken is not None
+    problem = Problem(type="urn:x", title="t", status=502, detail="d")
+    assert not await store.finish(again, "host:2:b/job:7", problem=problem)
+    assert await store.finish(taken, "host:3:c/job:9", problem=problem)
+    assert await store.claim_item(item_id, "host:3:c/job:9", "/job:9") is None  # done: nothing to do
+
+
+async def test_on_queued_is_told_of_queued_items_in_their_transaction(tmp_path: Path) -> None:
+    told: list[list[str]] = []
+
+    async def on_queued(session: Any, item_ids: Sequence[str]) -> None:
+        assert session.in_transaction()
+        told.append(list(item_ids))
+
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'store.db'}")
+    await upgrade_to_head(engine)
+    store = BatchStore(sessions(engine), lease_seconds=60, on_queued=on_queued)
+    entries = [
+        ArchiveEntry(0, "a", request=ExtractionRequest(text="Some article.")),
+        ArchiveEntry(1, "b", error=InvalidArchiveEntry("not an article")),
+    ]
+
+    def describe(error: Exception) -> Problem:
+        return Problem(type="urn:x", title="t", status=422, detail=str(error))
+
+    batch_id = await store.create(ArchiveKind.NDJSON, None, None, _one_chunk(entries), describe)
+    [[queued]] = told  # the bad line is failed at once: no job for it
+    item = await store.claim("w")
+    assert item is not None
+    assert item.id == queued
+    await store.finish(item, "w", problem=describe(RuntimeError("LLM down")))
+    assert await store.retry(batch_id) == 1
+    assert told[1] == [queued]  # queued again: a new job
+    await engine.dispose()
 
 
 async def test_release_delays_the_item(store: BatchStore) -> None:
