@@ -79,17 +79,41 @@ def process(
 
 
 @contextmanager
-def service(llm_url: str, workers: int = 1, **settings: str) -> Iterator[str]:
+def service(llm_url: str, workers: int = 1, worker_count: int = 0, **settings: str) -> Iterator[str]:
     """The service under uvicorn with its own fresh database, so no earlier run's cache answers."""
-    with service_process(llm_url, workers, **settings) as (base, _):
+    with service_process(llm_url, workers, worker_count, **settings) as (base, _):
         yield base
 
 
 @contextmanager
+def worker_processes(count: int, env: dict[str, str]) -> Iterator[None]:
+    """`factline worker` processes beside the service, on its database; yielded once each runs."""
+    logs = [Path(tempfile.mkstemp(prefix="factline-bench-worker-")[1]) for _ in range(count)]
+    env = env | {"FACTLINE_LOG_LEVEL": "INFO"}
+    procs = [
+        subprocess.Popen([str(BIN / "factline"), "worker"], cwd=ROOT, env=env, stderr=log.open("wb"))
+        for log in logs
+    ]
+    try:
+        deadline = time.monotonic() + 30
+        while not all("batch worker running" in log.read_text() for log in logs):
+            if time.monotonic() > deadline or any(proc.poll() is not None for proc in procs):
+                raise RuntimeError("a worker did not start: " + " ".join(log.read_text() for log in logs))
+            time.sleep(0.1)
+        yield
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            proc.wait(timeout=20)
+
+
+@contextmanager
 def service_process(
-    llm_url: str, workers: int = 1, **settings: str
+    llm_url: str, workers: int = 1, worker_count: int = 0, **settings: str
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """`service`, also yielding the uvicorn process; `settings` are more FACTLINE_* variables."""
+    """`service`, also yielding the uvicorn process; `settings` are more FACTLINE_* variables. With
+    `worker_count`, batches go to that many `factline worker` processes, not the service's own."""
     port = free_port()
     database = Path(tempfile.mkdtemp(prefix="factline-bench-")) / "bench.db"
     env = {k: v for k, v in os.environ.items() if not k.startswith("FACTLINE_")}
@@ -102,6 +126,8 @@ def service_process(
         "FACTLINE_LLM_MAX_CONCURRENCY": "64",
     }
     env |= {f"FACTLINE_{name.upper()}": value for name, value in settings.items()}
+    if worker_count:
+        env["FACTLINE_BATCH_WORKERS_IN_PROCESS"] = "false"
     command = [
         str(BIN / "uvicorn"),
         "api.app:app",
@@ -115,7 +141,10 @@ def service_process(
         "--log-level",
         "warning",
     ]
-    with process(command, f"http://127.0.0.1:{port}/health", env) as proc:
+    with (
+        process(command, f"http://127.0.0.1:{port}/health", env) as proc,
+        worker_processes(worker_count, env),
+    ):
         yield f"http://127.0.0.1:{port}", proc
 
 
@@ -382,13 +411,19 @@ def ndjson_articles(count: int, tag: str) -> bytes:
 
 
 def measure_batch_time(
-    articles: int, latency_ms: float, concurrency: int, runs: int, database: dict[str, str]
+    articles: int,
+    latency_ms: float,
+    concurrency: int,
+    runs: int,
+    database: dict[str, str],
+    processes: int = 0,
 ) -> dict[str, Any]:
     """A batch through the in-process workers against the ideal N·L/C.
 
     `elapsed_seconds` is the batch's own time from its first item's start to its last item's end;
     `start_up` is from the submission's answer to the first start (the workers' poll and claim).
     `database`: `database_url` for PostgreSQL (procrastinate's queue), empty for a SQLite file.
+    `processes`: 0 for the service's own workers, else that many `factline worker` processes sharing C.
     """
     ideal = articles * latency_ms / 1000 / concurrency
     rows = []
@@ -396,7 +431,8 @@ def measure_batch_time(
         running_fake_llm(latency_ms) as llm,
         service(
             llm.base_url,
-            batch_concurrency=str(concurrency),
+            worker_count=processes,
+            batch_concurrency=str(concurrency // max(1, processes)),
             batch_poll_seconds="0.05",
             llm_max_concurrency=str(max(64, concurrency)),
             **database,
@@ -437,8 +473,9 @@ def measure_batch_time(
 
 # (L in ms, C, smaller N, larger N): from the stress case (32 articles/s) to what hosted LLMs give.
 BATCH_CASES = [(500, 16, 48, 400), (1000, 16, 48, 320), (2000, 16, 48, 240), (1000, 4, 12, 80)]
-# procrastinate on PostgreSQL: the stress case and the middle one.
-POSTGRES_BATCH_CASES = BATCH_CASES[:2]
+# procrastinate on PostgreSQL, the stress case and the middle one: in the service's process, and in
+# two `factline worker` processes sharing C (the scale-out path; a process's event loop is the limit).
+POSTGRES_BATCH_CASES = [(*case, processes) for case in BATCH_CASES[:2] for processes in (0, 2)]
 
 
 def measure_batch_efficiency(
@@ -448,12 +485,15 @@ def measure_batch_efficiency(
     runs: int,
     new_database: Callable[[], dict[str, str]] = dict,
     queue: str = "database (SQLite)",
+    processes: int = 0,
 ) -> dict[str, Any]:
     """The goal's own form, elapsed ≤ 1.05 × N·L/C + a constant start-up: batches of two sizes, and the
     line through their median times. Its slope is the efficiency; the constant holds what does not grow
     with N (the first claims, the last items' stragglers: with a few waves only, one extra round of
     L weighs on a plain ratio but is a constant). Each size gets a database of its own."""
-    small, large = (measure_batch_time(n, latency_ms, concurrency, runs, new_database()) for n in sizes)
+    small, large = (
+        measure_batch_time(n, latency_ms, concurrency, runs, new_database(), processes) for n in sizes
+    )
     elapsed = [statistics.median(r["elapsed"] for r in size["runs"]) for size in (small, large)]
     slope = (elapsed[1] - elapsed[0]) / (large["ideal"] - small["ideal"])
     return {
@@ -550,7 +590,9 @@ def batch_sections(timing: list[dict[str, Any]], memory: dict[str, Any]) -> list
         "last end) within 1.05 × N·L/C plus a constant start-up. Each case runs a small and a large N; "
         "the line through their median times gives the efficiency (its slope, goal ≤ 1.05) and the "
         "constant. Queues: factline's own on a SQLite file (the default), and procrastinate on a local "
-        "PostgreSQL 15 (what `FACTLINE_DATABASE_URL=postgresql+asyncpg://…` gets), started for the bench.",
+        "PostgreSQL 15 (what `FACTLINE_DATABASE_URL=postgresql+asyncpg://…` gets), started for the bench, "
+        "with the service's own workers or with `factline worker` processes sharing C (C/2 each) beside "
+        "a service that runs none.",
         "",
         "| queue | L | C | articles/s (C/L) | N | elapsed (median, min–max) | elapsed / (N·L/C) "
         "| efficiency (slope) | constant |",
@@ -651,9 +693,11 @@ def main() -> None:
                 (small, large),
                 args.runs,
                 lambda: {"database_url": postgres.create_database()},
-                "procrastinate (PostgreSQL)",
+                "procrastinate (PostgreSQL), "
+                + (f"{processes} worker processes" if processes else "service's workers"),
+                processes,
             )
-            for latency, concurrency, small, large in POSTGRES_BATCH_CASES
+            for latency, concurrency, small, large, processes in POSTGRES_BATCH_CASES
         ]
     print(f"memory with a {args.archive_mb} MB archive...", flush=True)
     memory = measure_archive_memory(args.archive_mb, 30)
