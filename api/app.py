@@ -34,7 +34,6 @@ from factline.database import blocking_reader, create_engine, sessions, upgrade_
 from factline.extraction import Extractor
 from factline.llm import LLMClient
 from factline.local_llm import LOCAL_MODELS, LocalSetup, run_local_server
-from factline.procrastinate_queue import ProcrastinateWorkers, defer_item_jobs
 from factline.prompting import shared_prefix
 from factline.settings import Settings, get_settings
 from factline.view_queries import CrossArticleViews
@@ -109,6 +108,9 @@ async def open_services(settings: Settings, stack: AsyncExitStack) -> Services:
     stack.push_async_callback(caching.aclose)
     workers: Workers
     if settings.uses_procrastinate:
+        # Imported here: procrastinate and psycopg take ~11 MB that a SQLite service never needs.
+        from factline.procrastinate_queue import ProcrastinateWorkers, defer_item_jobs
+
         store = BatchStore(sessions(engine), settings.batch_lease_seconds, on_queued=defer_item_jobs)
         workers = ProcrastinateWorkers(
             settings.database_url,

@@ -15,7 +15,6 @@ from __future__ import annotations
 from typing import Any
 
 from alembic import op
-from procrastinate.schema import SchemaManager
 from sqlalchemy.util import await_only
 
 revision = "0005_procrastinate_schema"
@@ -32,6 +31,9 @@ def _run_script(script: str) -> None:
 
 def upgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
+        # Imported here: loading procrastinate costs memory a SQLite service never needs.
+        from procrastinate.schema import SchemaManager
+
         _run_script(SchemaManager.get_schema())
 
 
