@@ -79,16 +79,27 @@ class Postponed(Exception):
         self.seconds = seconds
 
 
-class _AgainWhenDue(BaseRetryStrategy):
-    """A postponed job runs again when due; an aborted one (its worker stopping) at once, elsewhere.
-    Any other error is the job's own failure: items record their problems and do not raise."""
+class AgainWhenDue(BaseRetryStrategy):
+    """Every job runs again until its item is done: a job that ended for good would leave its item
+    queued, or held, with nothing left to take it. A postponed job runs when due; an aborted one (its
+    worker stopping) at once, elsewhere. Anything else raised is not the item's fault (an item's own
+    failures are recorded as its problem, not raised) but the database's or a bug: again later, backing
+    off to 5 minutes."""
 
-    def get_retry_decision(self, *, exception: BaseException, job: Job) -> RetryDecision | None:
+    def get_retry_decision(self, *, exception: BaseException, job: Job) -> RetryDecision:
         if isinstance(exception, Postponed):
             return RetryDecision(retry_at=utcnow() + timedelta(seconds=exception.seconds))
         if isinstance(exception, asyncio.CancelledError):
             return RetryDecision()
-        return None
+        delay = min(300, 2**job.attempts)
+        logger.error(
+            "job %s for item %s failed; again in %d s",
+            job.id,
+            job.task_kwargs.get("item_id"),
+            delay,
+            exc_info=exception,
+        )
+        return RetryDecision(retry_at=utcnow() + timedelta(seconds=delay))
 
 
 class ProcrastinateWorkers(Workers):
@@ -108,7 +119,7 @@ class ProcrastinateWorkers(Workers):
         # The pool: one connection listens for NOTIFY, the others fetch, finish and heartbeat.
         connector = PsycopgConnector(conninfo=libpq_url(database_url), min_size=1, max_size=concurrency + 3)
         self.app = App(connector=connector)
-        self.app.task(name=EXTRACT_ITEM, queue=QUEUE, pass_context=True, retry=_AgainWhenDue())(
+        self.app.task(name=EXTRACT_ITEM, queue=QUEUE, pass_context=True, retry=AgainWhenDue())(
             self._extract_item
         )
         # Every few seconds (at most a third of the lease); one sweep queued at a time.
