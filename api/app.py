@@ -68,7 +68,7 @@ async def _llm_settings(settings: Settings, stack: AsyncExitStack) -> tuple[Sett
                 context=settings.local_context_tokens,
                 threads=settings.local_threads,
                 startup_timeout=settings.local_startup_timeout_seconds,
-                warm_prefix=shared_prefix(),
+                warm_prefix=shared_prefix(settings.local_call_plan),
             )
         )
     except (OSError, RuntimeError) as error:

@@ -7,20 +7,21 @@ found is dropped with a warning saying why.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import re
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Coroutine, Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
 from factline.actors import ActorDirectory
+from factline.article_reading import ArticleReading
 from factline.chunking import answer_in_parts, plan_chunks
 from factline.dates import normalise_event_date
 from factline.errors import ArticleTooLarge
-from factline.grounding import ArticleIndex, Claims, Located, fold, strip_quote_marks
+from factline.grounding import Claims, Located, fold, strip_quote_marks
 from factline.llm import CallLog, LLMClient
-from factline.page_chrome import PageChrome
 from factline.prompting import extraction_prompt, plan_extraction_calls, quote_candidates_for
 from factline.quote_attribution import ArticleAttribution, TextAttribution
 from factline.quote_candidates import QuoteCandidate
@@ -52,22 +53,26 @@ from schemas.llm_output import REPORTED_QUOTES, ModelQuoteAttribution, merge_ans
 
 ItemT = TypeVar("ItemT", Quote, Event, Position, Proposal)
 StatedT = TypeVar("StatedT", Position, Proposal)
+T = TypeVar("T")
 
 
+# A request reaches the transport within a few loop turns; a thread hop (the SDK's first call) ~1 ms.
+_SENDING_WAIT_SECONDS = 0.01
 _DAY_RANGE_TAIL = re.compile(r"\s*[-–—]\s*\d{1,2}\b")
 
 
 class FactAssembler:
     """Grounds one model answer against one article, collecting a warning for everything it drops."""
 
-    def __init__(self, text: str, published: date | None, fuzzy_threshold: float) -> None:
-        self.index = ArticleIndex(text)
+    def __init__(self, reading: ArticleReading, published: date | None, fuzzy_threshold: float) -> None:
+        self.index = reading.index
         self.published = published
         self.fuzzy_threshold = fuzzy_threshold
-        self.chrome = PageChrome(text)
+        self.chrome = reading.chrome
         self.actors = ActorDirectory(self.index, self.chrome)
         self.warnings: list[ExtractionWarning] = []
-        self.attribution = ArticleAttribution(self.index, self.actors)
+        self.attribution = ArticleAttribution(reading, self.actors)
+        self.reading = reading
 
     def warn(self, code: WarningCode, item: str, message: str) -> None:
         self.warnings.append(ExtractionWarning(code=code, item=item, message=message))
@@ -129,12 +134,20 @@ class FactAssembler:
         """The candidates read as quotes (their offsets are known), the reported quotes, then what the
         text reports itself that neither holds."""
         claims = Claims()
+        readings = list(self._read_candidates(facts, candidates))
         quotes = [
             self._candidate_quote(label, attribution, candidate, claims, found_by)
-            for label, attribution, candidate, found_by in self._read_candidates(facts, candidates)
+            for label, attribution, candidate, found_by in readings
             if attribution.kind != "not_a_quote"
         ]
+        # Words between quotation marks are a candidate's: reported again as a quote without marks,
+        # one the model read as no quote would be kept against its own reading (and as indirect).
+        not_quotes = [(label, c) for label, reading, c, _ in readings if reading.kind == "not_a_quote"]
         for label, quote, span in self.grounded(facts, REPORTED_QUOTES, claims):
+            if read := next((n for n, c in not_quotes if c.start <= span.start and span.end <= c.end), None):
+                message = f"repeats {read}, read as no quote: “{span.text[:200]}”"
+                self.warn(WarningCode.DUPLICATE, label, message)
+                continue
             told = self.attribution.of_words(span.start, span.end)
             quotes.append(
                 Quote(
@@ -154,7 +167,7 @@ class FactAssembler:
         """Statements the text reports without quotation marks ("he explained that …") that no quote
         holds yet, with the speaker their cue names: the model misses most of them."""
         quotes = []
-        for n, statement in enumerate(self.attribution.reported_speech(), start=1):
+        for n, statement in enumerate(self.reading.reported_speech, start=1):
             located = Located(statement.start, statement.end, MatchKind.EXACT, 100.0)
             if not claims.free(located) or (told := self.attribution.resolve(statement.cue)) is None:
                 continue
@@ -264,7 +277,7 @@ class FactAssembler:
                     evidence=[span],
                 )
             )
-        for n, dated in enumerate(self.attribution.dated_events(), start=1):
+        for n, dated in enumerate(self.reading.dated_events, start=1):
             located = Located(dated.start, dated.end, MatchKind.EXACT, 100.0)
             if not claims.take(located):
                 continue
@@ -423,9 +436,12 @@ def assemble_extraction(
     model: str,
     prompt_version: str,
     fuzzy_threshold: float,
+    reading: ArticleReading | None = None,
 ) -> Extraction:
-    """Ground the model's answer in the article and build the public result."""
-    assembler = FactAssembler(request.text, request.published_date, fuzzy_threshold)
+    """Ground the model's answer in the article and build the public result; `reading`, the
+    article's text-only analyses when they were read already (in the LLM's wait)."""
+    reading = reading or ArticleReading(request.text)
+    assembler = FactAssembler(reading, request.published_date, fuzzy_threshold)
     assembler.add_actors(facts)
     found = assembler.quotes(facts, candidates) if ItemType.QUOTE in request.types else []
     quotes = in_text_order(assembler.outside_chrome(found), "quote")
@@ -492,7 +508,8 @@ class Extractor:
         chunks = await plan_chunks(
             request.text, self.settings.chunk_budget_tokens, self.settings.chunk_overlap_tokens, self.tokens
         )
-        facts, lost = await answer_in_parts(answer_part, request, chunks, log)
+        reading = ArticleReading(request.text)
+        facts, lost = await _meanwhile(answer_in_parts(answer_part, request, chunks, log), log, reading.read)
         extraction = assemble_extraction(
             request,
             facts,
@@ -501,10 +518,32 @@ class Extractor:
             model=self.llm.model,
             prompt_version=extraction_prompt().version,
             fuzzy_threshold=self.settings.fuzzy_match_threshold,
+            reading=reading,
         )
         return (
             extraction.model_copy(update={"warnings": [*lost, *extraction.warnings]}) if lost else extraction
         )
+
+
+async def _meanwhile(answering: Coroutine[Any, Any, T], log: CallLog, work: Callable[[], object]) -> T:
+    """What `answering` returns, with `work` done on the event loop while it waits for the model.
+
+    `work` starts once the first request has gone to the transport (`log.sent`) and the loop has
+    turned once more for it to be written: the model starts before `work` does, not after. A call
+    that has not sent within `_SENDING_WAIT_SECONDS` waits for an LLM slot, longer than `work` takes.
+    """
+    task = asyncio.ensure_future(answering)
+    sent = asyncio.ensure_future(log.sent.wait())
+    try:
+        await asyncio.wait((task, sent), timeout=_SENDING_WAIT_SECONDS, return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.sleep(0)
+        work()
+    except BaseException:
+        task.cancel()
+        raise
+    finally:
+        sent.cancel()
+    return await task
 
 
 def renumber_candidates(

@@ -62,6 +62,7 @@ class CallLog:
     completion_tokens: int = 0
     errors: list[str] = field(default_factory=list)
     refusal: str | None = None
+    sent: asyncio.Event = field(default_factory=asyncio.Event)  # set when the first request goes out
 
     def usage(self) -> Usage:
         return Usage(
@@ -91,9 +92,10 @@ def _record_completion(completion: Any) -> None:
 
 
 def _count_request(request: httpx.Request) -> None:
-    """Every HTTP request to the completions endpoint, transport retries included."""
+    """Every HTTP request to the completions endpoint, transport retries included, as it goes out."""
     if (log := _current_log.get()) is not None and request.url.path.endswith("/chat/completions"):
         log.requests += 1
+        log.sent.set()
 
 
 def _record_parse_error(error: Exception, **_: Any) -> None:

@@ -1,9 +1,11 @@
 """Where an article becomes the chat messages sent to the model, in one call or one call per type.
 
-Every call of an article shares one prefix: the system prompt and a worked example as a past turn
-(the same for every article), then the article with its numbered quote candidates. Only the last
-message, the task, differs, so a server with a prompt cache (llama.cpp) processes the article once
-for all the calls. A small model given the example inline copied its names; as a turn it does not.
+One call per type is for a small model: every call shares one prefix, the system prompt and a worked
+example as a past turn (a small model given the example inline copied its names; as a turn it does
+not), then the article with its numbered quote candidates. Only the last message, the task with the
+instructions for its types, differs, so a server with a prompt cache (llama.cpp) processes the
+article once for all the calls. One call for everything is for a strong model, which follows the
+instructions and the schema without an example: ~740 fewer prompt tokens on every article.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from factline.quote_candidates import QuoteCandidate, find_quote_candidates
 from prompts import PromptTemplate, load_prompt
 from schemas import ALL_ITEM_TYPES, ArticleFacts, ExtractionRequest, ItemType, facts_model_for
 
-EXTRACTION_PROMPT = "extraction-v2"
+EXTRACTION_PROMPT = "extraction-v3"
 # A long candidate is shown by its ends: the model reads it whole in the article just above.
 _SHOWN_HEAD, _SHOWN_TAIL = 70, 30
 
@@ -80,7 +82,8 @@ def _task(types: tuple[ItemType, ...], *, actors: bool) -> str:
 
 @cache
 def _worked_example() -> tuple[tuple[str, str], ...]:
-    """(role, content) of the example turn: the same for every call, built once."""
+    """(role, content) of the example turn, built once. Its task carries every list's instructions:
+    with the list names only, the 1.5B model answered later calls with the example's items."""
     prompt = extraction_prompt()
     example = prompt.section("example article")
     return (
@@ -90,10 +93,14 @@ def _worked_example() -> tuple[tuple[str, str], ...]:
     )
 
 
-def shared_prefix() -> list[dict[str, str]]:
-    """The messages every extraction call begins with: the system prompt and the worked example."""
+def shared_prefix(plan: CallPlan) -> list[dict[str, str]]:
+    """The messages every extraction call of this plan begins with: the system prompt, and with one
+    call per type the worked example, which the system prompt then announces."""
+    prompt = extraction_prompt()
+    if plan == "single":
+        return [{"role": "system", "content": prompt.system}]
     return [
-        {"role": "system", "content": extraction_prompt().system},
+        {"role": "system", "content": f"{prompt.system}\n{prompt.section('worked example')}"},
         *({"role": role, "content": content} for role, content in _worked_example()),
     ]
 
@@ -103,7 +110,7 @@ def plan_extraction_calls(
 ) -> list[ExtractionCall]:
     """One call for all requested types, or one per type (actors asked in the first)."""
     article = article_message(request.text, candidates, title=request.title, published=request.published_date)
-    shared = [*shared_prefix(), {"role": "user", "content": article}]
+    shared = [*shared_prefix(plan), {"role": "user", "content": article}]
     types = sorted(request.types, key=ALL_ITEM_TYPES.index)
     groups = [types] if plan == "single" else [[item_type] for item_type in types]
     return [

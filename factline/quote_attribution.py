@@ -13,12 +13,11 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from factline.actors import ActorDirectory
-from factline.event_cues import DatedEvent, dated_events
-from factline.grounding import ArticleIndex, Located
-from factline.quote_candidates import QuoteCandidate, find_quote_candidates
-from factline.reported_speech import ReportedSpeech, find_reported_speech
-from factline.speech_cues import ArticleCues, SpeechCue
-from factline.stance_cues import StatedFact, stated_facts
+from factline.article_reading import ArticleReading
+from factline.grounding import Located
+from factline.quote_candidates import QuoteCandidate
+from factline.speech_cues import SpeechCue
+from factline.stance_cues import StatedFact
 from schemas import MatchKind, Span
 
 
@@ -35,12 +34,11 @@ class ArticleAttribution:
     """Reads who said what from one article's reporting cues, resolving speakers in its actor directory;
     and, from the same sentences, the events, stances and proposals the article states itself."""
 
-    def __init__(self, index: ArticleIndex, actors: ActorDirectory) -> None:
-        self._index = index
+    def __init__(self, reading: ArticleReading, actors: ActorDirectory) -> None:
+        self._reading = reading
+        self._index = reading.index
         self._actors = actors
-        # Every passage in quotation marks, marks included: no cue is read inside one.
-        quoted = [(found.start - 1, found.end + 1) for found in find_quote_candidates(index.text)]
-        self._cues = ArticleCues(index.text, quoted)
+        self._cues = reading.cues
         self._told: dict[tuple[int, int], TextAttribution | None] = {}
 
     def of_words(self, start: int, end: int) -> TextAttribution | None:
@@ -64,19 +62,11 @@ class ArticleAttribution:
         start = self._index.text.find(name, candidate.end) if name else -1
         return None if start < 0 else TextAttribution(speaker_id, self._span(start, start + len(name)), None)
 
-    def dated_events(self) -> list[DatedEvent]:
-        """Sentences that report what was done on a day they name (`factline.event_cues`)."""
-        return dated_events(self._cues)
-
-    def reported_speech(self) -> list[ReportedSpeech]:
-        """Statements the text reports without quotation marks (`factline.reported_speech`)."""
-        return find_reported_speech(self._cues)
-
     @cached_property
     def stated_facts(self) -> list[tuple[StatedFact, TextAttribution]]:
         """Stances and proposals the text states (`factline.stance_cues`) whose subject is an actor;
         read once, as positions and proposals both ask."""
-        resolved = ((fact, self.resolve(fact.subject)) for fact in stated_facts(self._cues))
+        resolved = ((fact, self.resolve(fact.subject)) for fact in self._reading.stated_facts)
         return [(fact, told) for fact, told in resolved if told is not None]
 
     def _span(self, start: int, end: int) -> Span:

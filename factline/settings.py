@@ -297,7 +297,7 @@ class Settings(BaseSettings):
                 "llm_model": self.local_model,
                 "llm_timeout_seconds": self.local_timeout_seconds,
                 "chunk_tokenizer": "llama_server" if self.chunk_tokenizer == "auto" else self.chunk_tokenizer,
-                "extraction_calls": "per_type" if self.extraction_calls == "auto" else self.extraction_calls,
+                "extraction_calls": self.local_call_plan,
                 # The server has one slot (`--parallel 1`): more calls in flight only queue there.
                 "llm_max_concurrency": 1,
             }
@@ -306,6 +306,11 @@ class Settings(BaseSettings):
     @property
     def call_plan(self) -> Literal["single", "per_type"]:
         return "single" if self.extraction_calls == "auto" else self.extraction_calls
+
+    @property
+    def local_call_plan(self) -> Literal["single", "per_type"]:
+        """The plan with the embedded model, a small one: `auto` is one call per type."""
+        return "per_type" if self.extraction_calls == "auto" else self.extraction_calls
 
     @model_validator(mode="after")
     def _procrastinate_needs_postgres(self) -> Settings:

@@ -3,14 +3,14 @@
 Offsets, ids, dates and grounding are the service's job. The model names actors by name and copies
 short verbatim excerpts, which the service then finds in the text. The prompt explains every field,
 so the schema sent with each request carries structure only: no titles, no descriptions (the
-descriptions below are for readers of this code). That saves about 400 tokens a call.
+descriptions below are for readers of this code), no references. That saves about 500 tokens a call.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from functools import cache
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, cast
 
 from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
 
@@ -129,17 +129,35 @@ _SCHEMAS: dict[tuple[Any, ...], dict[str, Any]] = {}
 _PROSE_KEYWORDS = frozenset({"title", "description"})
 
 
-def _structure_only(schema: Any, *, field_names: bool = False) -> Any:
-    """The schema without titles and descriptions (keys under `properties` are field names: kept)."""
-    if isinstance(schema, dict):
+_NULL = {"type": "null"}
+
+
+def _compact(schema: dict[str, Any]) -> dict[str, Any]:
+    """The schema as the model gets it: structure only (no titles or descriptions), each definition
+    written where it is used (each is used once), `anyOf: [X, null]` as X of `type: [t, "null"]`.
+    The same constraints in ~15 % fewer tokens; llama.cpp's grammars and OpenAI's strict mode read both."""
+    definitions = schema.get("$defs", {})
+
+    def walk(node: Any, *, field_names: bool = False) -> Any:
+        if isinstance(node, list):
+            return [walk(item) for item in node]
+        if not isinstance(node, dict):
+            return node
+        if "$ref" in node:
+            return walk(definitions[node["$ref"].rsplit("/", 1)[-1]])
+        options = node.get("anyOf", [])
+        if len(options) == 2 and _NULL in options:
+            [other] = [option for option in options if option != _NULL]
+            if isinstance(other.get("type"), str):
+                rest = {key: value for key, value in node.items() if key != "anyOf"}
+                node = {**rest, **other, "type": [other["type"], "null"]}
         return {
-            key: _structure_only(value, field_names=key in ("properties", "$defs"))
-            for key, value in schema.items()
-            if field_names or key not in _PROSE_KEYWORDS
+            key: walk(value, field_names=key == "properties")
+            for key, value in node.items()
+            if key != "$defs" and (field_names or key not in _PROSE_KEYWORDS)
         }
-    if isinstance(schema, list):
-        return [_structure_only(item) for item in schema]
-    return schema
+
+    return cast(dict[str, Any], walk(schema))
 
 
 _ITEM_MODELS: dict[ItemType, type[_ModelOutput]] = {
@@ -162,7 +180,7 @@ class ArticleFacts(_ModelOutput):
         CPU per extraction under load."""
         key = (cls, args, tuple(sorted(kwargs.items())))
         if key not in _SCHEMAS:
-            _SCHEMAS[key] = _structure_only(super().model_json_schema(*args, **kwargs))
+            _SCHEMAS[key] = _compact(super().model_json_schema(*args, **kwargs))
         return dict(_SCHEMAS[key])
 
     def items(self, list_name: str) -> list[Any]:

@@ -162,7 +162,7 @@ async def test_usage_and_provenance_are_reported(
         "llm_calls": 1,
     }
     assert result["model"] == "qwen2.5-coder-1.5b-instruct-q4_k_m"
-    assert result["prompt_version"].startswith("extraction-v2+")
+    assert result["prompt_version"].startswith("extraction-v3+")
     assert result["article"]["characters"] == len(TEXT)
     assert result["article"]["published_at"] == "2025-12-15"
     assert result["id"].startswith("ext_")
