@@ -134,18 +134,19 @@ class FactAssembler:
         """The candidates read as quotes (their offsets are known), the reported quotes, then what the
         text reports itself that neither holds."""
         claims = Claims()
-        readings = list(self._read_candidates(facts, candidates))
+        read = list(self._read_candidates(facts, candidates))
         quotes = [
             self._candidate_quote(label, attribution, candidate, claims, found_by)
-            for label, attribution, candidate, found_by in readings
+            for label, attribution, candidate, found_by in read
             if attribution.kind != "not_a_quote"
         ]
         # Words between quotation marks are a candidate's: reported again as a quote without marks,
         # one the model read as no quote would be kept against its own reading (and as indirect).
-        not_quotes = [(label, c) for label, reading, c, _ in readings if reading.kind == "not_a_quote"]
+        not_quotes = [(label, c) for label, attribution, c, _ in read if attribution.kind == "not_a_quote"]
         for label, quote, span in self.grounded(facts, REPORTED_QUOTES, claims):
-            if read := next((n for n, c in not_quotes if c.start <= span.start and span.end <= c.end), None):
-                message = f"repeats {read}, read as no quote: “{span.text[:200]}”"
+            within = (n for n, c in not_quotes if c.start <= span.start <= span.end <= c.end)
+            if repeated := next(within, None):
+                message = f"repeats {repeated}, read as no quote: “{span.text[:200]}”"
                 self.warn(WarningCode.DUPLICATE, label, message)
                 continue
             told = self.attribution.of_words(span.start, span.end)
@@ -509,7 +510,8 @@ class Extractor:
             request.text, self.settings.chunk_budget_tokens, self.settings.chunk_overlap_tokens, self.tokens
         )
         reading = ArticleReading(request.text)
-        facts, lost = await _meanwhile(answer_in_parts(answer_part, request, chunks, log), log, reading.read)
+        answering = answer_in_parts(answer_part, request, chunks, log)
+        facts, lost = await _meanwhile(answering, log, lambda: reading.read(request.types))
         extraction = assemble_extraction(
             request,
             facts,

@@ -118,9 +118,9 @@ class Settings(BaseSettings):
         Literal["auto", "single", "per_type"],
         Field(
             description="How an article is put to the model: one call for all types (`single`, best with a "
-            "strong model), or one smaller call per type (`per_type`, better with a small one; the server's "
-            "prompt cache keeps the article between them). `auto`: per_type with the embedded model, "
-            "single with a configured endpoint.",
+            "strong model; no worked example), or one smaller call per type (`per_type`, better with a small "
+            "one; each call shows a worked example, and the server's prompt cache keeps it and the article "
+            "between the calls). `auto`: per_type with the embedded model, single with an endpoint.",
         ),
     ] = "auto"
 

@@ -3,7 +3,7 @@
 Offsets, ids, dates and grounding are the service's job. The model names actors by name and copies
 short verbatim excerpts, which the service then finds in the text. The prompt explains every field,
 so the schema sent with each request carries structure only: no titles, no descriptions (the
-descriptions below are for readers of this code), no references. That saves about 500 tokens a call.
+descriptions below are for readers of this code), no references: 1,063 → 659 tokens for every list.
 """
 
 from __future__ import annotations

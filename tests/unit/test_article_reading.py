@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Collection
 
 import httpx
 import pytest
@@ -14,7 +15,7 @@ from factline.extraction import Extractor, assemble_extraction
 from factline.llm import LLMClient
 from factline.prompting import plan_extraction_calls, quote_candidates_for
 from factline.recording import load_article_request
-from schemas import Usage
+from schemas import ItemType, Usage
 from tests.conftest import ARTICLES, COMPLETIONS_URL, make_settings
 from tests.fakes.fake_llm import completion
 
@@ -34,9 +35,9 @@ async def test_the_article_is_read_after_its_request_is_sent_and_before_the_answ
 
     read = ArticleReading.read
 
-    def reading(self: ArticleReading) -> ArticleReading:
+    def reading(self: ArticleReading, types: Collection[ItemType]) -> ArticleReading:
         events.append("read")
-        return read(self)
+        return read(self, types)
 
     httpx_mock.add_callback(answer, url=COMPLETIONS_URL, is_reusable=True)
     monkeypatch.setattr(ArticleReading, "read", reading)
@@ -71,6 +72,6 @@ def test_a_reading_done_beforehand_grounds_exactly_as_one_done_on_demand() -> No
         return result.model_dump(exclude={"id", "created_at"})
 
     on_demand = assembled(None)
-    assert on_demand == assembled(ArticleReading(REQUEST.text).read())
+    assert on_demand == assembled(ArticleReading(REQUEST.text).read(REQUEST.types))
     assert on_demand["quotes"]
     assert on_demand["events"]

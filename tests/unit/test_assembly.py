@@ -127,6 +127,18 @@ def test_a_candidate_read_twice_out_of_range_or_not_at_all_is_warned_about() -> 
     assert len(result["quotes"]) == 1
 
 
+def test_words_in_quotation_marks_read_as_no_quote_are_not_kept_when_reported_again() -> None:
+    result = assemble_quotes(
+        [{"n": 1, "kind": "direct", "speaker": None}, {"n": 2, "kind": "not_a_quote", "speaker": None},
+         {"n": 3, "kind": "not_a_quote", "speaker": None}],
+        [{"text": "Plan for Prosperity", "speaker": "Kallas", "kind": "indirect", "verb": "said"}],
+    )  # fmt: skip
+    assert [q["text"] for q in result["quotes"]] == ["We will not wait for anyone. Europe has to act."]
+    [warning] = result["warnings"]
+    assert (warning["code"], warning["item"]) == ("duplicate", "reported_quotes[0]")
+    assert warning["message"].startswith("repeats quotes[1], read as no quote: “Plan for Prosperity”")
+
+
 def test_a_quote_whose_speaker_the_text_names_needs_no_reading_and_keeps_that_speaker() -> None:
     """A block followed by "– Name": the model that skips it or names someone else changes nothing."""
     for readings in ([], [{"n": 1, "kind": "direct", "speaker": "Europe"}]):
