@@ -101,7 +101,8 @@ async def open_services(settings: Settings, stack: AsyncExitStack) -> Services:
     if reader is not None:
         stack.callback(reader.dispose)
     extractor = Extractor(llm, effective)
-    # Loaded off the loop at start-up: loading at the first long article stalled every request ~0.5 s.
+    # Loaded off the loop while the rest starts, and waited for before the service takes requests:
+    # loading at the first long article stalled it, and every request behind it, ~0.5 s.
     loading = asyncio.create_task(asyncio.to_thread(extractor.tokens.prepare))
     stack.push_async_callback(asyncio.wait, [loading])
     caching = CachingExtractor(extractor, sessions(engine), reader)
@@ -130,6 +131,7 @@ async def open_services(settings: Settings, stack: AsyncExitStack) -> Services:
             lease_seconds=settings.batch_lease_seconds,
             poll_seconds=settings.batch_poll_seconds,
         )
+    await loading
     return Services(settings, caching, store, workers)
 
 

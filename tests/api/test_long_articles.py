@@ -14,7 +14,7 @@ from pytest_httpx import HTTPXMock
 from api.app import create_app
 from factline.chunking import plan_chunks
 from factline.recording import load_article_request
-from factline.tokens import BpeCounter
+from factline.tokens import BpeCounter, _encoding
 from tests.conftest import ARTICLES, COMPLETIONS_URL, make_settings
 from tests.fakes.fake_llm import completion, running_fake_llm
 
@@ -111,3 +111,11 @@ async def test_when_every_part_fails_the_article_fails(httpx_mock: HTTPXMock) ->
     assert response.status_code == 502
     assert response.headers["content-type"].startswith("application/problem+json")
     assert len(httpx_mock.get_requests()) == await chunk_count()
+
+
+async def test_the_service_takes_requests_only_once_its_tokenizer_is_loaded() -> None:
+    """Loaded at the first long article instead, it stalled that request and all behind it."""
+    _encoding.cache_clear()
+    async with AsyncTestClient(app=create_app(make_settings(chunk_tokenizer="o200k_base"))) as client:
+        assert _encoding.cache_info().currsize == 1
+        assert (await client.get("/health")).status_code == 200
