@@ -37,7 +37,7 @@ from factline.local_llm import LOCAL_MODELS, LocalSetup, run_local_server
 from factline.prompting import shared_prefix
 from factline.settings import Settings, get_settings
 from factline.view_queries import CrossArticleViews
-from factline.worker_lifecycle import Workers
+from factline.worker_lifecycle import Workers, batch_jobs
 
 logger = logging.getLogger("factline")
 
@@ -94,7 +94,7 @@ async def open_services(settings: Settings, stack: AsyncExitStack) -> Services:
     effective, unavailable_reason = await _llm_settings(settings, stack)
     llm = LLMClient(effective, unavailable_reason=unavailable_reason)
     stack.push_async_callback(llm.aclose)
-    engine = create_engine(settings.database_url, settings.batch_concurrency)
+    engine = create_engine(settings.database_url, batch_jobs(settings.batch_concurrency))
     stack.push_async_callback(engine.dispose)
     await upgrade_to_head(engine)
     reader = blocking_reader(settings.database_url)

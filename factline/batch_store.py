@@ -24,6 +24,7 @@ from sqlalchemy import and_, bindparam, case, delete, func, or_, select, text, u
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from factline.archives import ArchiveEntry
+from factline.cancellations import CancelledBatches
 from factline.database import RESULTS_LOCK, reading_sessions
 from factline.errors import ArchiveUnreadable, BatchConflict, BatchNotFound
 from factline.tables import ARTICLE_ID_WIDTH, BatchRow, ItemRow, ResultRow, core_table, utcnow
@@ -174,6 +175,7 @@ class BatchStore:
     ) -> None:
         self.sessions = sessions
         self.readers = reading_sessions(sessions)
+        self.cancelled = CancelledBatches()
         self.lease = timedelta(seconds=lease_seconds)
         self.on_queued = on_queued
 
@@ -409,6 +411,8 @@ class BatchStore:
                 ],
                 ["item_id"],
             )
+            await self.cancelled.announce(session, batch_id)
+        self.cancelled.add(batch_id)
 
     async def retry(self, batch_id: str) -> int:
         """Queue failed items again; their old result lines go, new ones will follow later in the stream."""

@@ -2,10 +2,9 @@
 in a `factline worker` process of their own (many of them share one PostgreSQL database).
 
 This is factline's own queue (`FACTLINE_BATCH_QUEUE=database`): each worker claims the oldest queued
-item under a lease it renews while the LLM works, and claims the next while the last one's result is
-written (at most one such write per worker). What a failure means (`item_attempts`) can pause
-claiming: a rate limit, or the circuit breaker holding calls. A reaper returns items whose lease ran
-out: their worker died.
+item under a lease it renews while the LLM works, extracts it in one of the LLM slots (`batch_jobs`)
+and writes its result. What a failure means (`item_attempts`) can pause claiming: a rate limit, or
+the circuit breaker holding calls. A reaper returns items whose lease ran out: their worker died.
 
 Stopping never cancels a database transaction: a transaction cut off by cancellation can stay open
 (on SQLite holding the write lock, on PostgreSQL the rows), and the hand-back that follows would
@@ -18,9 +17,12 @@ import asyncio
 import contextlib
 import logging
 import time
+from functools import partial
 
 from factline.batch_store import BatchStore, ClaimedItem, Describe
 from factline.cache import CachingExtractor
+from factline.errors import LLMCallWithdrawn
+from factline.llm import turns_also_taking
 from factline.worker_lifecycle import Workers
 from schemas import Extraction, ExtractionRequest
 
@@ -40,15 +42,12 @@ class BatchWorkers(Workers):
     ) -> None:
         super().__init__(store, extractor, describe, concurrency=concurrency, lease_seconds=lease_seconds)
         self.poll_seconds = poll_seconds
-        self.owners = [f"{self.process}/{n}" for n in range(concurrency)]
+        self.owners = [f"{self.process}/{n}" for n in range(self.jobs)]
         self._wake = asyncio.Event()
         self._scouting = asyncio.Lock()
         self._stopping = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._extracting: set[asyncio.Task[Extraction]] = set()
-        # Results being written: at most one per worker waits, so memory stays bounded.
-        self._finishing: set[asyncio.Task[None]] = set()
-        self._finish_slots = asyncio.Semaphore(concurrency)
         self._stopped: asyncio.Future[None] | None = None
 
     async def start(self) -> None:
@@ -58,6 +57,7 @@ class BatchWorkers(Workers):
             asyncio.create_task(self._work(owner), name=f"batch-worker-{owner}") for owner in self.owners
         ]
         self._tasks.append(asyncio.create_task(self._reap(), name="batch-reaper"))
+        self.hear_cancellations()
 
     async def stop(self) -> None:
         if self._stopped is None:
@@ -69,9 +69,9 @@ class BatchWorkers(Workers):
         self._wake.set()
         for extraction in list(self._extracting):
             extraction.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-        await asyncio.gather(*self._finishing, return_exceptions=True)  # results already paid for
+        await asyncio.gather(*self._tasks, return_exceptions=True)  # results already paid for are written
         self._tasks = []
+        await self.stop_hearing()
         if released := await self.store.release_all(self.owners):
             logger.info("returned %d unfinished items to the queue", released)
 
@@ -92,9 +92,7 @@ class BatchWorkers(Workers):
                 if pause > 0:
                     await self._idle(pause)
                     continue
-                item = await self.store.claim(owner) or await self._scout(owner)
-                if item is not None:
-                    await self._process(item, owner)
+                await self._take_one(owner)
             except asyncio.CancelledError:
                 raise
             except Exception:  # a database hiccup must not end the worker
@@ -111,49 +109,50 @@ class BatchWorkers(Workers):
                 await self._idle(self.poll_seconds)
             return item
 
-    async def _process(self, item: ClaimedItem, owner: str) -> None:
+    async def _take_one(self, owner: str) -> None:
+        item = await self.store.claim(owner) or await self._scout(owner)
+        if item is None:
+            return
         done = asyncio.Event()
         heartbeat = asyncio.create_task(self.attempts.renew(item, owner, done))
-        extracting: asyncio.Task[Extraction] | None = None
-        extraction: Extraction | None = None
         try:
-            if self._stopping.is_set():
-                return  # claimed as the workers stopped: `stop()` hands it back
+            outcome = await self._extract(item)
+        finally:
+            done.set()
+            await asyncio.wait({heartbeat})  # no renewal may run after the outcome is written
+        if outcome is None:
+            return  # stopping (`stop()` hands the item back), or no longer this worker's
+        if isinstance(outcome, Exception):
+            self._pause(await self.attempts.fail(item, owner, outcome))
+            return
+        try:
+            await self.attempts.succeed(item, owner, outcome)
+        except Exception:  # the lease runs out and the item is extracted again
+            logger.exception("writing the result of item %s failed", item.id)
+
+    async def _extract(self, item: ClaimedItem) -> Extraction | Exception | None:
+        """The item's extraction, or why it failed; None when the workers stop meanwhile, or when the
+        item was taken back."""
+        if self._stopping.is_set():
+            return None  # claimed as the workers stopped
+        extracting: asyncio.Task[Extraction] | None = None
+        try:
             request = ExtractionRequest.model_validate_json(item.request_json)
-            extracting = asyncio.create_task(self.extractor.extract(request))
+            with turns_also_taking(partial(self.llm_slot, item)):
+                extracting = asyncio.create_task(self.extractor.extract(request))
             self._extracting.add(extracting)
-            extraction = await extracting
+            return await extracting
+        except LLMCallWithdrawn:
+            return None
         except asyncio.CancelledError:
             if extracting is not None and extracting.cancelled() and self._stopping.is_set():
-                return  # stopping: `stop()` hands the item back
+                return None
             raise
         except Exception as error:
-            self._pause(await self.attempts.fail(item, owner, error))
-            return
+            return error
         finally:
             if extracting is not None:
                 self._extracting.discard(extracting)
-            done.set()
-            if extraction is None:
-                await asyncio.wait({heartbeat})  # no renewal may run after the outcome is written
-        # Written while this worker claims its next item: the write (result line, views) waits for the
-        # database's one writer, and an LLM slot held through that wait was a slot doing nothing. The
-        # heartbeat's last turn is waited for there too: on a busy loop it cost the worker ~10 ms.
-        await self._finish_slots.acquire()
-        finishing = asyncio.create_task(self._finish(item, owner, extraction, heartbeat))
-        self._finishing.add(finishing)
-        finishing.add_done_callback(self._finishing.discard)
-
-    async def _finish(
-        self, item: ClaimedItem, owner: str, extraction: Extraction, heartbeat: asyncio.Task[None]
-    ) -> None:
-        try:
-            await asyncio.wait({heartbeat})  # no renewal may run after the outcome is written
-            await self.attempts.succeed(item, owner, extraction)
-        except Exception:  # the lease runs out and the item is extracted again
-            logger.exception("writing the result of item %s failed", item.id)
-        finally:
-            self._finish_slots.release()
 
     async def _reap(self) -> None:
         while True:

@@ -34,12 +34,12 @@ RESULTS_LOCK = 0x6C69_6E65  # "line"
 VIEWS_LOCK = 0x7669_6577  # "view"
 
 
-def create_engine(url: str, concurrency: int = 1) -> AsyncEngine:
-    """`concurrency`: the batch workers of this process, each of which may hold a connection at once;
-    the pool keeps that many and some for the API, so workers never wait for a connection."""
+def create_engine(url: str, batch_jobs: int = 1) -> AsyncEngine:
+    """`batch_jobs`: the batch items this process's workers hold at once, each of which may hold a
+    connection; the pool keeps that many and some for the API, so workers never wait for a connection."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_async_engine(url, pool_pre_ping=True, pool_size=concurrency + 5, max_overflow=10)
+        return create_async_engine(url, pool_pre_ping=True, pool_size=batch_jobs + 5, max_overflow=10)
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
         engine = create_async_engine(url, async_creator=connector(parsed.database, timeout=30))

@@ -9,6 +9,11 @@ class FactlineError(Exception):
     """Base of every failure factline reports to a client."""
 
 
+class LLMCallWithdrawn(FactlineError):
+    """The caller withdrew the call before it was made: the batch item's batch was cancelled while it
+    waited for its turn. Nothing was sent, nothing is recorded."""
+
+
 class ArticleTooLarge(FactlineError):
     def __init__(self, characters: int, limit: int) -> None:
         super().__init__(f"The article has {characters} characters; the limit is {limit}.")

@@ -14,8 +14,8 @@ import importlib
 import math
 import time
 import weakref
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager, nullcontext
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import cache
@@ -84,6 +84,20 @@ class CallLog:
 
 _current_log: ContextVar[CallLog | None] = ContextVar("factline_llm_call_log", default=None)
 _holding_slot: ContextVar[bool] = ContextVar("factline_llm_slot_held", default=False)
+_caller_slot: ContextVar[Callable[[], AbstractAsyncContextManager[object]] | None] = ContextVar(
+    "factline_llm_caller_slot", default=None
+)
+
+
+@contextmanager
+def turns_also_taking(slot: Callable[[], AbstractAsyncContextManager[object]]) -> Iterator[None]:
+    """LLM turns of the current task (and of tasks it starts) inside the block first take `slot()`: a
+    caller's own bound on its calls, held for the calls only, not for the work around them."""
+    token = _caller_slot.set(slot)
+    try:
+        yield
+    finally:
+        _caller_slot.reset(token)
 
 
 def _record_completion(completion: Any) -> None:
@@ -225,7 +239,8 @@ class LLMClient:
 
     @asynccontextmanager
     async def turn(self) -> AsyncIterator[None]:
-        """One of the `llm_max_concurrency` slots, held for the calls made inside the block.
+        """One of the `llm_max_concurrency` slots, held for the calls made inside the block (after the
+        caller's own slot, if it has one: `turns_also_taking`).
 
         An article's calls (one per type) share its text as a prefix. Sent back to back, the server
         processes that prefix once; interleaved with other articles' calls, a one-slot server (the
@@ -234,7 +249,8 @@ class LLMClient:
         if _holding_slot.get():
             yield
             return
-        async with self._slots:
+        caller_slot = _caller_slot.get()
+        async with caller_slot() if caller_slot is not None else nullcontext(), self._slots:
             token = _holding_slot.set(True)
             try:
                 yield

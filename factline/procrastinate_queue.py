@@ -21,9 +21,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from collections.abc import Sequence
 from datetime import timedelta
+from functools import partial
 
 from procrastinate import App, JobContext, PsycopgConnector, RetryDecision
 from procrastinate.exceptions import ProcrastinateException
@@ -35,8 +35,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from factline.batch_store import BatchStore, Describe
 from factline.cache import CachingExtractor
-from factline.errors import LLMCircuitOpen
+from factline.errors import LLMCallWithdrawn, LLMCircuitOpen
 from factline.item_attempts import to_completion
+from factline.llm import turns_also_taking
 from factline.tables import utcnow
 from factline.worker_lifecycle import Workers
 from schemas import ExtractionRequest
@@ -117,7 +118,7 @@ class ProcrastinateWorkers(Workers):
         self._handed_back = 0
         self._running: asyncio.Task[None] | None = None
         # The pool: one connection listens for NOTIFY, the others fetch, finish and heartbeat.
-        connector = PsycopgConnector(conninfo=libpq_url(database_url), min_size=1, max_size=concurrency + 3)
+        connector = PsycopgConnector(conninfo=libpq_url(database_url), min_size=1, max_size=self.jobs + 3)
         self.app = App(connector=connector)
         self.app.task(name=EXTRACT_ITEM, queue=QUEUE, pass_context=True, retry=AgainWhenDue())(
             self._extract_item
@@ -131,11 +132,12 @@ class ProcrastinateWorkers(Workers):
 
     async def start(self) -> None:
         await self.app.open_async()
+        self.hear_cancellations()
         self._running = asyncio.create_task(
             self.app.run_worker_async(
                 queues=[QUEUE],
                 name=self.process,
-                concurrency=self.concurrency,
+                concurrency=self.jobs,
                 install_signal_handlers=False,  # the process's own handlers call `stop()`
                 shutdown_graceful_timeout=0,  # hand items back now rather than finish them
                 update_heartbeat_interval=self.lease_seconds / 3,
@@ -156,6 +158,7 @@ class ProcrastinateWorkers(Workers):
         with contextlib.suppress(asyncio.CancelledError):
             await running
         await self.app.close_async()
+        await self.stop_hearing()
         if self._handed_back:
             logger.info("returned %d unfinished items to the queue", self._handed_back)
 
@@ -168,15 +171,18 @@ class ProcrastinateWorkers(Workers):
         done = asyncio.Event()
         heartbeat = asyncio.create_task(self.attempts.renew(item, owner, done))
         try:
-            await asyncio.sleep(self._paused_until - time.monotonic())  # a rate limit's rest
-            extraction = await self.extractor.extract(
-                ExtractionRequest.model_validate_json(item.request_json)
-            )
+            with turns_also_taking(partial(self.llm_slot, item)):
+                extraction = await self.extractor.extract(
+                    ExtractionRequest.model_validate_json(item.request_json)
+                )
         except asyncio.CancelledError:
             await self._settled(done, heartbeat)
             await to_completion(self.store.release(item.id, owner, 0))
             self._handed_back += 1
             raise
+        except LLMCallWithdrawn:
+            await self._settled(done, heartbeat)
+            return
         except Exception as error:
             await self._settled(done, heartbeat)
             pause = await to_completion(self.attempts.fail(item, owner, error))

@@ -174,7 +174,13 @@ class Settings(BaseSettings):
         ),
     ] = "sqlite+aiosqlite:///factline.db"
     batch_concurrency: Annotated[
-        int, Field(ge=1, le=256, description="Batch items extracted at once by this process's workers.")
+        int,
+        Field(
+            ge=1,
+            le=256,
+            description="LLM calls made at once for batch items by this process's workers. Each has one "
+            "more item beside it (being claimed, read or written), so up to twice as many items are held.",
+        ),
     ] = 2
     batch_workers_in_process: Annotated[
         bool,

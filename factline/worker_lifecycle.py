@@ -9,12 +9,22 @@ import signal
 import threading
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from types import FrameType
 
-from factline.batch_store import BatchStore, Describe
+from factline.batch_store import BatchStore, ClaimedItem, Describe
 from factline.cache import CachingExtractor
+from factline.errors import LLMCallWithdrawn
 from factline.item_attempts import ItemAttempts, process_name
+
+
+def batch_jobs(concurrency: int) -> int:
+    """Items a process's workers hold at once, while `concurrency` LLM calls at most are made for them
+    (`Workers.llm_slot`): each call has one more item beside it, being claimed, looked up in the cache,
+    prepared, read, or having its result written. A slot held through that work (a result's write
+    waits its turn for the database's writer, the batch's and the views' locks) was a slot doing
+    nothing: with procrastinate at 32 items/s, a batch took 1.11-1.15 times its ideal time."""
+    return 2 * concurrency
 
 
 class Workers(ABC):
@@ -34,6 +44,36 @@ class Workers(ABC):
         self.lease_seconds = lease_seconds
         self.process = process_name()
         self._paused_until = 0.0
+        self._llm_slots = asyncio.Semaphore(concurrency)
+        self._hearing: asyncio.Task[None] | None = None
+
+    @property
+    def jobs(self) -> int:
+        return batch_jobs(self.concurrency)
+
+    @contextlib.asynccontextmanager
+    async def llm_slot(self, item: ClaimedItem) -> AsyncIterator[None]:
+        """One of `concurrency` places to call the LLM in for `item` (`turns_also_taking`), once a rate
+        limit's rest is over and unless the item's batch was cancelled while it waited (`cancellations`)."""
+        async with self._llm_slots:
+            await asyncio.sleep(self._paused_until - time.monotonic())
+            if item.batch_id in self.store.cancelled:
+                raise LLMCallWithdrawn(f"batch {item.batch_id} was cancelled")
+            yield
+
+    def hear_cancellations(self) -> None:
+        """On PostgreSQL, other processes cancel batches too: hear of it until `stop_hearing`."""
+        engine = self.store.sessions.kw["bind"]
+        if engine.dialect.name == "postgresql":
+            self._hearing = asyncio.create_task(
+                self.store.cancelled.listen(engine), name="batch-cancellations"
+            )
+
+    async def stop_hearing(self) -> None:
+        hearing, self._hearing = self._hearing, None
+        if hearing is not None:
+            hearing.cancel()
+            await asyncio.gather(hearing, return_exceptions=True)
 
     def _pause(self, seconds: float) -> None:
         """Start nothing for `seconds`: the LLM asked for a rest, or the circuit breaker holds calls."""

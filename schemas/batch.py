@@ -49,7 +49,15 @@ class BatchCounts(Contract):
     failed: Annotated[int, Field(ge=0, description="Ended with a problem.", examples=[1])]
     cancelled: Annotated[int, Field(ge=0, description="Cancelled before they ran.", examples=[0])]
     pending: Annotated[int, Field(ge=0, description="Queued or being extracted.", examples=[8])]
-    running: Annotated[int, Field(ge=0, description="Being extracted right now.", examples=[2])]
+    running: Annotated[
+        int,
+        Field(
+            ge=0,
+            description="Held by a worker: being extracted, next in line for the LLM (up to as many as are "
+            "being extracted), or having the result written.",
+            examples=[2],
+        ),
+    ]
     cached: Annotated[
         int,
         Field(ge=0, description="Served by the extraction cache, no LLM call.", examples=[3]),

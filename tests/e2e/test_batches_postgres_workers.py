@@ -135,7 +135,7 @@ def test_two_workers_one_killed_lose_and_duplicate_nothing(
 def test_sigterm_hands_the_items_back_at_once(tmp_path: Path, postgres_url: str, queue: str) -> None:
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
-    body = ndjson([{"id": f"article-{n}", "text": article_text(n)} for n in range(4)])
+    body = ndjson([{"id": f"article-{n}", "text": article_text(n)} for n in range(8)])
     with running_fake_llm(latency_ms=600) as llm:
         # A lease far longer than the test: only the hand-back can free the items in time.
         env = shared_environment(
@@ -145,13 +145,43 @@ def test_sigterm_hands_the_items_back_at_once(tmp_path: Path, postgres_url: str,
             response = httpx.post(f"{base_url}/v1/batches", content=body, timeout=10)
             batch_id = response.json()["id"]
             with workers(env, tmp_path, tmp_path / "first.log") as [first]:
-                wait_for(base_url, batch_id, lambda b: b["counts"]["running"] == 3, timeout=10)
+                # Three at the LLM, three claimed beside them (`batch_jobs`), two queued.
+                wait_for(base_url, batch_id, lambda b: b["counts"]["running"] == 6, timeout=10)
                 first.send_signal(signal.SIGTERM)
                 assert first.wait(timeout=10) == 0
             handed_back = httpx.get(f"{base_url}/v1/batches/{batch_id}", timeout=5).json()
             with workers(env, tmp_path, tmp_path / "second.log"):
                 final = wait_for(base_url, batch_id, lambda b: b["counts"]["pending"] == 0, timeout=15)
 
-    assert (handed_back["counts"]["running"], handed_back["counts"]["pending"]) == (0, 4)
-    assert "returned 3 unfinished items to the queue" in (tmp_path / "first.log").read_text()
-    assert final["counts"]["succeeded"] == 4
+    assert (handed_back["counts"]["running"], handed_back["counts"]["pending"]) == (0, 8)
+    assert "returned 6 unfinished items to the queue" in (tmp_path / "first.log").read_text()
+    assert final["counts"]["succeeded"] == 8
+
+
+@pytest.mark.parametrize("queue", ["database", "procrastinate"])
+def test_a_batch_cancelled_elsewhere_sends_nothing_more_to_the_llm(
+    tmp_path: Path, postgres_url: str, queue: str
+) -> None:
+    """The service cancels; the worker process holds three items in the LLM's hands and three claimed
+    beside them, and hears of it (NOTIFY) before those three would go to the LLM."""
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    body = ndjson([{"id": f"article-{n}", "text": article_text(n)} for n in range(8)])
+    with running_fake_llm(latency_ms=1500) as llm:
+        env = shared_environment(port, postgres_url, llm, FACTLINE_BATCH_QUEUE=queue)
+        with service(env, tmp_path, tmp_path / "service.log"):
+            batch_id = httpx.post(f"{base_url}/v1/batches", content=body, timeout=10).json()["id"]
+            with workers(env, tmp_path, tmp_path / "worker.log"):
+                wait_for(base_url, batch_id, lambda b: b["counts"]["running"] == 6, timeout=10)
+                cancelled = httpx.delete(f"{base_url}/v1/batches/{batch_id}", timeout=10)
+                time.sleep(2.5)  # the three answers arrive, and their slots are free again
+                completions = llm.completions()
+            final = httpx.get(f"{base_url}/v1/batches/{batch_id}", timeout=5).json()
+
+    assert cancelled.status_code == 200, cancelled.text
+    assert completions == 3, (tmp_path / "worker.log").read_text()
+    assert (final["status"], final["counts"]["cancelled"], final["counts"]["succeeded"]) == (
+        "cancelled",
+        8,
+        0,
+    )

@@ -49,7 +49,8 @@ def test_sigterm_finishes_requests_in_flight_and_hands_batch_items_back(tmp_path
             )
             submitted = httpx.post(f"{base_url}/v1/batches", content=batch, timeout=10)
             assert submitted.status_code == 202, submitted.text
-            wait_for(base_url, submitted.json()["id"], lambda b: b["counts"]["running"] == 2)
+            # Two at the LLM, two claimed beside them (`batch_jobs`).
+            wait_for(base_url, submitted.json()["id"], lambda b: b["counts"]["running"] == 4)
 
             answer: dict[str, httpx.Response] = {}
             single = threading.Thread(

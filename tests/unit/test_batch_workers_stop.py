@@ -11,7 +11,9 @@ from factline.archives import ArchiveEntry
 from factline.batch_store import BatchStore, ClaimedItem
 from factline.batch_workers import BatchWorkers
 from factline.database import create_engine, sessions, upgrade_to_head
+from factline.llm import LLMClient
 from schemas import ArchiveKind, ExtractionRequest, Problem
+from tests.conftest import make_settings
 
 
 async def _chunk(count: int) -> AsyncIterator[Sequence[ArchiveEntry]]:
@@ -65,4 +67,47 @@ async def test_stop_lets_a_database_step_finish_and_hands_the_rest_back(tmp_path
     batch = await store.get(batch_id)
     assert (batch.counts.failed, batch.counts.running, batch.counts.pending) == (1, 0, 2)
     assert len(await store.results(batch_id, 0)) == 1
+    await engine.dispose()
+
+
+class SlotCountingExtractor:
+    """An LLM that answers after 50 ms, counting the calls made at once; the turns are the real LLM
+    client's, which take the batch worker's slots."""
+
+    def __init__(self) -> None:
+        self.llm = LLMClient(make_settings(llm_max_concurrency=64))
+        self.inside = self.most_inside = self.done = 0
+
+    async def extract(self, request: ExtractionRequest) -> Any:
+        async with self.llm.turn():
+            self.inside += 1
+            self.most_inside = max(self.most_inside, self.inside)
+            await asyncio.sleep(0.05)
+            self.inside -= 1
+            self.done += 1
+        raise RuntimeError("no")  # an outcome to write, through the slow store
+
+
+async def test_writing_an_outcome_does_not_hold_an_llm_slot(tmp_path: Path) -> None:
+    """Two items at a time in the LLM's hands, never more, and the next two extract while the last
+    two's outcomes are written (300 ms each, one writer at a time on SQLite)."""
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}")
+    await upgrade_to_head(engine)
+    store = SlowFinishStore(sessions(engine), lease_seconds=60)
+    await store.create(ArchiveKind.NDJSON, None, None, _chunk(8), _problem)
+    extractor = SlotCountingExtractor()
+    workers = BatchWorkers(
+        store,
+        extractor,  # type: ignore[arg-type]
+        _problem,
+        concurrency=2,
+        lease_seconds=60,
+        poll_seconds=0.05,
+    )
+    await workers.start()
+    await asyncio.sleep(0.25)  # the first two are being written (0.05 s in the LLM, then 0.3 s)
+    assert store.finished == 0
+    assert extractor.done == 4  # slots held through the writes would have let only two through
+    await asyncio.wait_for(workers.stop(), timeout=5)
+    assert extractor.most_inside == 2
     await engine.dispose()
