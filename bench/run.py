@@ -588,7 +588,8 @@ def batch_sections(timing: list[dict[str, Any]], memory: dict[str, Any]) -> list
         "## Batch time",
         "",
         "Batches of N distinct 4 KB articles (NDJSON) through the service's own workers, the fake LLM "
-        "answering after L, C items at a time. The goal: the batch's `elapsed_seconds` (first start to "
+        "answering after L, C calls at a time (`FACTLINE_BATCH_CONCURRENCY`). The goal: the batch's "
+        "`elapsed_seconds` (first start to "
         "last end) within 1.05 × N·L/C plus a constant start-up. Each case runs a small and a large N; "
         "the line through their median times gives the efficiency (its slope, goal ≤ 1.05) and the "
         "constant. Queues: factline's own on a SQLite file (the default), and procrastinate on a local "
@@ -618,7 +619,8 @@ def batch_sections(timing: list[dict[str, Any]], memory: dict[str, Any]) -> list
         "## Memory with a large archive",
         "",
         f"An NDJSON archive of {memory['bytes'] / 1024 / 1024:.0f} MB ({memory['articles']} distinct 4 KB "
-        "articles) streamed to `POST /v1/batches` from a file, then processed by 16 workers with an instant "
+        "articles) streamed to `POST /v1/batches` from a file, then processed with 16 LLM calls at a time "
+        "(32 items held) and an instant "
         f"fake LLM for {memory['process_seconds']:g} s ({memory['processed']} articles done by then). "
         "Resident memory of the uvicorn process (API and workers) read from `/proc/<pid>/status`: "
         "VmRSS when idle, VmHWM (the kernel's peak) after the upload and at the end. Goal: under 300 MB.",

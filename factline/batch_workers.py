@@ -121,7 +121,7 @@ class BatchWorkers(Workers):
             done.set()
             await asyncio.wait({heartbeat})  # no renewal may run after the outcome is written
         if outcome is None:
-            return  # stopping (`stop()` hands the item back), or no longer this worker's
+            return  # stopping (`stop()` hands the item back), or its batch was cancelled
         if isinstance(outcome, Exception):
             self._pause(await self.attempts.fail(item, owner, outcome))
             return
@@ -131,8 +131,8 @@ class BatchWorkers(Workers):
             logger.exception("writing the result of item %s failed", item.id)
 
     async def _extract(self, item: ClaimedItem) -> Extraction | Exception | None:
-        """The item's extraction, or why it failed; None when the workers stop meanwhile, or when the
-        item was taken back."""
+        """The item's extraction, or why it failed; None when the workers stop meanwhile, or when its
+        batch was cancelled before its LLM call."""
         if self._stopping.is_set():
             return None  # claimed as the workers stopped
         extracting: asyncio.Task[Extraction] | None = None

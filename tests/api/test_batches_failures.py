@@ -250,9 +250,12 @@ async def test_cancel(database: dict[str, Any], httpx_mock: HTTPXMock) -> None:
         batch = await submit(client, ndjson([{"text": article_text(n)} for n in range(5)]))
         await asyncio.wait_for(started.wait(), timeout=5)
         # One in the LLM's hands, one claimed beside it (`batch_jobs`), not sent once cancelled.
-        async with asyncio.timeout(5):
-            while (await client.get(f"/v1/batches/{batch['id']}")).json()["counts"]["running"] < 2:
-                await asyncio.sleep(0.01)
+        for _ in range(500):
+            if (await client.get(f"/v1/batches/{batch['id']}")).json()["counts"]["running"] == 2:
+                break
+            await asyncio.sleep(0.01)
+        else:
+            raise AssertionError("the second item was never claimed")
         response = await client.delete(f"/v1/batches/{batch['id']}")
         assert response.status_code == 200
         cancelled = response.json()
