@@ -381,7 +381,7 @@ class Extraction(Contract):
         str,
         Field(
             description="Prompt name and a hash of its text: changes whenever the prompt does.",
-            examples=["extraction-v1+5d41402a"],
+            examples=["extraction-v3+49377679"],
         ),
     ]
     cached: Annotated[
