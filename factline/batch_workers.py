@@ -17,14 +17,12 @@ import asyncio
 import contextlib
 import logging
 import time
-from functools import partial
 
 from factline.batch_store import BatchStore, ClaimedItem, Describe
 from factline.cache import CachingExtractor
 from factline.errors import LLMCallWithdrawn
-from factline.llm import turns_also_taking
 from factline.worker_lifecycle import Workers
-from schemas import Extraction, ExtractionRequest
+from schemas import Extraction
 
 logger = logging.getLogger("factline.batches")
 
@@ -47,7 +45,6 @@ class BatchWorkers(Workers):
         self._scouting = asyncio.Lock()
         self._stopping = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
-        self._extracting: set[asyncio.Task[Extraction]] = set()
         self._stopped: asyncio.Future[None] | None = None
 
     async def start(self) -> None:
@@ -67,8 +64,7 @@ class BatchWorkers(Workers):
     async def _stop(self) -> None:
         self._stopping.set()
         self._wake.set()
-        for extraction in list(self._extracting):
-            extraction.cancel()
+        self.abandon_extractions()
         await asyncio.gather(*self._tasks, return_exceptions=True)  # results already paid for are written
         self._tasks = []
         await self.stop_hearing()
@@ -132,27 +128,20 @@ class BatchWorkers(Workers):
 
     async def _extract(self, item: ClaimedItem) -> Extraction | Exception | None:
         """The item's extraction, or why it failed; None when the workers stop meanwhile, or when its
-        batch was cancelled before its LLM call."""
+        batch is cancelled."""
         if self._stopping.is_set():
             return None  # claimed as the workers stopped
-        extracting: asyncio.Task[Extraction] | None = None
         try:
-            request = ExtractionRequest.model_validate_json(item.request_json)
-            with turns_also_taking(partial(self.llm_slot, item)):
-                extracting = asyncio.create_task(self.extractor.extract(request))
-            self._extracting.add(extracting)
-            return await extracting
+            return await self.extract(item)
         except LLMCallWithdrawn:
             return None
         except asyncio.CancelledError:
-            if extracting is not None and extracting.cancelled() and self._stopping.is_set():
-                return None
+            current = asyncio.current_task()
+            if self._stopping.is_set() and not (current and current.cancelling()):
+                return None  # the extraction was cancelled by `stop()`, which hands the item back
             raise
         except Exception as error:
             return error
-        finally:
-            if extracting is not None:
-                self._extracting.discard(extracting)
 
     async def _reap(self) -> None:
         while True:

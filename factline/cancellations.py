@@ -4,7 +4,8 @@ Beside each LLM slot a worker holds one more claimed item (`batch_jobs`); if its
 while it waits, it must not go to the LLM. Asking the database in the slot cost each item ~16 ms on
 PostgreSQL (a pooled read on a busy loop): batches took 1.09 instead of 1.04 times their ideal time.
 Instead, the process that cancels knows at once, and PostgreSQL tells every other process by NOTIFY
-when the cancellation commits. While a process is not listening (its connection lost, until it is
+when the cancellation commits. The workers also abandon the cancelled batch's extractions under
+way, whose results would be discarded. While a process is not listening (its connection lost, until it is
 back) it may still send such an item; the answer is then discarded when its result is written, as
 for an item that was in the LLM's hands at the cancellation.
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
@@ -27,12 +29,20 @@ _ANNOUNCE = text("SELECT pg_notify(:channel, :batch_id)")
 class CancelledBatches:
     def __init__(self) -> None:
         self._ids: set[str] = set()  # a few bytes per cancellation, for the process's life
+        self._subscribers: list[Callable[[str], None]] = []
 
     def __contains__(self, batch_id: object) -> bool:
         return batch_id in self._ids
 
+    def subscribe(self, on_cancelled: Callable[[str], None]) -> None:
+        """`on_cancelled(batch_id)` once for each batch cancelled from now on."""
+        self._subscribers.append(on_cancelled)
+
     def add(self, batch_id: str) -> None:
-        self._ids.add(batch_id)
+        if batch_id not in self._ids:
+            self._ids.add(batch_id)
+            for on_cancelled in self._subscribers:
+                on_cancelled(batch_id)
 
     @staticmethod
     async def announce(session: AsyncSession, batch_id: str) -> None:

@@ -23,7 +23,6 @@ import contextlib
 import logging
 from collections.abc import Sequence
 from datetime import timedelta
-from functools import partial
 
 from procrastinate import App, JobContext, PsycopgConnector, RetryDecision
 from procrastinate.exceptions import ProcrastinateException
@@ -37,10 +36,8 @@ from factline.batch_store import BatchStore, Describe
 from factline.cache import CachingExtractor
 from factline.errors import LLMCallWithdrawn, LLMCircuitOpen
 from factline.item_attempts import to_completion
-from factline.llm import turns_also_taking
 from factline.tables import utcnow
 from factline.worker_lifecycle import Workers
-from schemas import ExtractionRequest
 
 logger = logging.getLogger("factline.batches")
 
@@ -171,10 +168,7 @@ class ProcrastinateWorkers(Workers):
         done = asyncio.Event()
         heartbeat = asyncio.create_task(self.attempts.renew(item, owner, done))
         try:
-            with turns_also_taking(partial(self.llm_slot, item)):
-                extraction = await self.extractor.extract(
-                    ExtractionRequest.model_validate_json(item.request_json)
-                )
+            extraction = await self.extract(item)
         except asyncio.CancelledError:
             await self._settled(done, heartbeat)
             await to_completion(self.store.release(item.id, owner, 0))

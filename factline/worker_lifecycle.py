@@ -5,17 +5,23 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import signal
 import threading
 import time
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Iterator
+from functools import partial
 from types import FrameType
 
 from factline.batch_store import BatchStore, ClaimedItem, Describe
 from factline.cache import CachingExtractor
 from factline.errors import LLMCallWithdrawn
 from factline.item_attempts import ItemAttempts, process_name
+from factline.llm import turns_also_taking
+from schemas import Extraction, ExtractionRequest
+
+logger = logging.getLogger("factline.batches")
 
 
 def batch_jobs(concurrency: int) -> int:
@@ -46,6 +52,8 @@ class Workers(ABC):
         self._paused_until = 0.0
         self._llm_slots = asyncio.Semaphore(concurrency)
         self._hearing: asyncio.Task[None] | None = None
+        self._extractions: dict[asyncio.Task[Extraction], str] = {}  # each with its batch id
+        store.cancelled.subscribe(self._abandon_batch)
 
     @property
     def jobs(self) -> int:
@@ -60,6 +68,38 @@ class Workers(ABC):
             if item.batch_id in self.store.cancelled:
                 raise LLMCallWithdrawn(f"batch {item.batch_id} was cancelled")
             yield
+
+    async def extract(self, item: ClaimedItem) -> Extraction:
+        """The item's extraction, in a task of its own with its LLM calls in this process's slots.
+        Raises `LLMCallWithdrawn` when the item's batch is cancelled before or during it (the task is
+        cancelled then: its answer would be discarded)."""
+        request = ExtractionRequest.model_validate_json(item.request_json)
+        with turns_also_taking(partial(self.llm_slot, item)):
+            extraction = asyncio.create_task(self.extractor.extract(request))
+        self._extractions[extraction] = item.batch_id
+        try:
+            return await extraction
+        except asyncio.CancelledError:
+            current = asyncio.current_task()
+            if item.batch_id in self.store.cancelled and not (current and current.cancelling()):
+                raise LLMCallWithdrawn(f"batch {item.batch_id} was cancelled") from None
+            raise
+        finally:
+            del self._extractions[extraction]
+
+    def abandon_extractions(self) -> None:
+        """Cancel every extraction under way (the workers stop)."""
+        for extraction in self._extractions:
+            extraction.cancel()
+
+    def _abandon_batch(self, batch_id: str) -> None:
+        abandoned = [extraction for extraction, of_batch in self._extractions.items() if of_batch == batch_id]
+        for extraction in abandoned:
+            extraction.cancel()
+        if abandoned:
+            logger.info(
+                "batch %s was cancelled: abandoned %d extractions under way", batch_id, len(abandoned)
+            )
 
     def hear_cancellations(self) -> None:
         """On PostgreSQL, other processes cancel batches too: hear of it until `stop_hearing`."""

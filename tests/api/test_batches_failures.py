@@ -238,11 +238,15 @@ async def test_rate_limits_are_retried_by_the_llm_client_not_requeued(
 
 
 async def test_cancel(database: dict[str, Any], httpx_mock: HTTPXMock) -> None:
-    release, started = asyncio.Event(), asyncio.Event()
+    release, started, abandoned = asyncio.Event(), asyncio.Event(), asyncio.Event()
 
     async def slow_answer(request: httpx.Request) -> httpx.Response:
         started.set()
-        await release.wait()
+        try:
+            await release.wait()
+        except asyncio.CancelledError:
+            abandoned.set()
+            raise
         return httpx.Response(200, json=answer_from_article(request))
 
     httpx_mock.add_callback(slow_answer, url=COMPLETIONS_URL, is_reusable=True, is_optional=True)
@@ -262,8 +266,10 @@ async def test_cancel(database: dict[str, Any], httpx_mock: HTTPXMock) -> None:
         assert cancelled["status"] == "cancelled"
         assert cancelled["counts"]["cancelled"] == 5
         assert cancelled["counts"]["pending"] == 0
+        # The call under way is abandoned: its answer would be discarded.
+        await asyncio.wait_for(abandoned.wait(), timeout=5)
         release.set()
-        await asyncio.sleep(0.2)  # the running item's answer arrives and is discarded
+        await asyncio.sleep(0.2)  # nothing else goes to the LLM
 
         lines = await results(client, batch["id"])
         assert sorted(line["status"] for line in lines) == ["cancelled"] * 5

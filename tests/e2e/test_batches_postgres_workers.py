@@ -163,7 +163,8 @@ def test_a_batch_cancelled_elsewhere_sends_nothing_more_to_the_llm(
     tmp_path: Path, postgres_url: str, queue: str
 ) -> None:
     """The service cancels; the worker process holds three items in the LLM's hands and three claimed
-    beside them, and hears of it (NOTIFY) before those three would go to the LLM."""
+    beside them, and hears of it (NOTIFY): it abandons all six, and the three beside the calls never
+    go to the LLM."""
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     body = ndjson([{"id": f"article-{n}", "text": article_text(n)} for n in range(8)])
@@ -173,13 +174,19 @@ def test_a_batch_cancelled_elsewhere_sends_nothing_more_to_the_llm(
             batch_id = httpx.post(f"{base_url}/v1/batches", content=body, timeout=10).json()["id"]
             with workers(env, tmp_path, tmp_path / "worker.log"):
                 wait_for(base_url, batch_id, lambda b: b["counts"]["running"] == 6, timeout=10)
+                deadline = time.monotonic() + 10
+                while llm.completions() < 3:  # the three calls have reached the LLM
+                    assert time.monotonic() < deadline, llm.stats()
+                    time.sleep(0.05)
                 cancelled = httpx.delete(f"{base_url}/v1/batches/{batch_id}", timeout=10)
                 time.sleep(2.5)  # the three answers arrive, and their slots are free again
                 completions = llm.completions()
             final = httpx.get(f"{base_url}/v1/batches/{batch_id}", timeout=5).json()
 
     assert cancelled.status_code == 200, cancelled.text
-    assert completions == 3, (tmp_path / "worker.log").read_text()
+    worker_log = (tmp_path / "worker.log").read_text()
+    assert completions == 3, worker_log
+    assert f"batch {batch_id} was cancelled: abandoned 6 extractions under way" in worker_log
     assert (final["status"], final["counts"]["cancelled"], final["counts"]["succeeded"]) == (
         "cancelled",
         8,

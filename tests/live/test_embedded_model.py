@@ -27,7 +27,7 @@ LIVE = os.environ.get("FACTLINE_LIVE_TESTS") == "1"
 
 
 @pytest.fixture(scope="module")
-def embedded_service() -> Iterator[str]:
+def embedded_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if not LIVE:
         pytest.skip("set FACTLINE_LIVE_TESTS=1 (as `make test` does) to run the embedded model")
     home = Settings(_env_file=None).local_home  # type: ignore[call-arg]
@@ -40,6 +40,8 @@ def embedded_service() -> Iterator[str]:
         "FACTLINE_PORT": str(port),
         "FACTLINE_LOCAL_MODEL": SMOLLM2_135M.name,
         "FACTLINE_LOCAL_HOME": str(home),
+        # A database of its own: in the checkout's default file, a second run was a cache hit.
+        "FACTLINE_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('embedded') / 'factline.db'}",
     }
     process = subprocess.Popen(
         [str(Path(sys.executable).parent / "factline"), "serve"], cwd=ROOT, env=env,
