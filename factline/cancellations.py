@@ -4,10 +4,10 @@ Beside each LLM slot a worker holds one more claimed item (`batch_jobs`); if its
 while it waits, it must not go to the LLM. Asking the database in the slot cost each item ~16 ms on
 PostgreSQL (a pooled read on a busy loop): batches took 1.09 instead of 1.04 times their ideal time.
 Instead, the process that cancels knows at once, and PostgreSQL tells every other process by NOTIFY
-when the cancellation commits. The workers also abandon the cancelled batch's extractions under
-way, whose results would be discarded. While a process is not listening (its connection lost, until it is
-back) it may still send such an item; the answer is then discarded when its result is written, as
-for an item that was in the LLM's hands at the cancellation.
+when the cancellation commits. The workers also abandon the batch's extractions under way, whose
+answers would be discarded. A process that is not listening when the notice goes out (its
+connection lost, until it is back) misses it: it may still send such an item, and the answer is
+discarded when its result is written, as before.
 """
 
 from __future__ import annotations
