@@ -109,13 +109,8 @@ class BatchWorkers(Workers):
         item = await self.store.claim(owner) or await self._scout(owner)
         if item is None:
             return
-        done = asyncio.Event()
-        heartbeat = asyncio.create_task(self.attempts.renew(item, owner, done))
-        try:
+        async with self.attempts.renewing(item, owner):
             outcome = await self._extract(item)
-        finally:
-            done.set()
-            await asyncio.wait({heartbeat})  # no renewal may run after the outcome is written
         if outcome is None:
             return  # stopping (`stop()` hands the item back), or its batch was cancelled
         if isinstance(outcome, Exception):

@@ -11,7 +11,7 @@ import logging
 import os
 import socket
 import uuid
-from collections.abc import Awaitable
+from collections.abc import AsyncIterator, Awaitable
 from typing import TypeVar
 
 from factline.batch_store import BatchStore, ClaimedItem, Describe
@@ -49,7 +49,19 @@ class ItemAttempts:
         self.describe = describe
         self.lease_seconds = lease_seconds
 
-    async def renew(self, item: ClaimedItem, owner: str, done: asyncio.Event) -> None:
+    @contextlib.asynccontextmanager
+    async def renewing(self, item: ClaimedItem, owner: str) -> AsyncIterator[None]:
+        """The item's lease renewed while the block runs; no renewal runs after it (its outcome is
+        written next)."""
+        done = asyncio.Event()
+        heartbeat = asyncio.create_task(self._renew(item, owner, done))
+        try:
+            yield
+        finally:
+            done.set()
+            await asyncio.wait({heartbeat})
+
+    async def _renew(self, item: ClaimedItem, owner: str, done: asyncio.Event) -> None:
         """Keep the item's lease until `done` (or until the lease was lost)."""
         while True:
             with contextlib.suppress(TimeoutError):

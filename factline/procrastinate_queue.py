@@ -165,33 +165,22 @@ class ProcrastinateWorkers(Workers):
         item = await to_completion(self.store.claim_item(item_id, owner, job_key))
         if item is None:
             return  # finished, cancelled, or in the hands of a live job
-        done = asyncio.Event()
-        heartbeat = asyncio.create_task(self.attempts.renew(item, owner, done))
         try:
-            extraction = await self.extract(item)
+            async with self.attempts.renewing(item, owner):
+                extraction = await self.extract(item)
         except asyncio.CancelledError:
-            await self._settled(done, heartbeat)
             await to_completion(self.store.release(item.id, owner, 0))
             self._handed_back += 1
             raise
         except LLMCallWithdrawn:
-            await self._settled(done, heartbeat)
             return
         except Exception as error:
-            await self._settled(done, heartbeat)
             pause = await to_completion(self.attempts.fail(item, owner, error))
             self._pause(pause)
             if isinstance(error, LLMCircuitOpen):
                 raise Postponed(pause) from error
             return
-        await self._settled(done, heartbeat)
         await to_completion(self.attempts.succeed(item, owner, extraction))
-
-    @staticmethod
-    async def _settled(done: asyncio.Event, heartbeat: asyncio.Task[None]) -> None:
-        """No renewal may run after the outcome is written."""
-        done.set()
-        await asyncio.wait({heartbeat})
 
     async def _retry_stalled(self, timestamp: int) -> None:
         stalled = await self.app.job_manager.get_stalled_jobs(
