@@ -2,7 +2,7 @@
 # have no container runtime and cannot pull base images.
 #   docker build -t factline .
 #   docker run -p 8000:8000 -e FACTLINE_DATABASE_URL=postgresql+asyncpg://… -e FACTLINE_LLM_BASE_URL=… \
-#     -e FACTLINE_BATCH_WORKERS_IN_PROCESS=false factline          # HTTP, WEB_CONCURRENCY processes
+#     -e FACTLINE_BATCH_WORKERS_IN_PROCESS=false factline          # HTTP, FACTLINE_WEB_PROCESSES of them
 #   docker run -e FACTLINE_DATABASE_URL=… -e FACTLINE_LLM_BASE_URL=… factline factline worker
 FROM python:3.11-slim-bookworm
 
@@ -13,7 +13,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     FACTLINE_HOST=0.0.0.0 \
     FACTLINE_PORT=8000 \
     FACTLINE_LOCAL_MODEL=none \
-    WEB_CONCURRENCY=2 \
+    FACTLINE_WEB_PROCESSES=2 \
+    FORWARDED_ALLOW_IPS=* \
     PROMETHEUS_MULTIPROC_DIR=/tmp/factline-metrics
 
 WORKDIR /app
@@ -29,5 +30,6 @@ EXPOSE 8000
 HEALTHCHECK --interval=15s --timeout=3s \
     CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/health', timeout=2)"
 
-# uvicorn reads WEB_CONCURRENCY for its number of processes; the metrics directory must start empty.
-CMD ["sh", "-c", "rm -rf \"$PROMETHEUS_MULTIPROC_DIR\" && mkdir -p \"$PROMETHEUS_MULTIPROC_DIR\" && exec uvicorn api.app:app --host \"$FACTLINE_HOST\" --port \"$FACTLINE_PORT\" --proxy-headers --forwarded-allow-ips='*' --no-access-log"]
+# FACTLINE_WEB_PROCESSES HTTP processes (uvicorn reads FORWARDED_ALLOW_IPS: behind the platform's
+# proxy, X-Forwarded-For is the client); the metrics directory must start empty.
+CMD ["sh", "-c", "rm -rf \"$PROMETHEUS_MULTIPROC_DIR\" && mkdir -p \"$PROMETHEUS_MULTIPROC_DIR\" && exec factline serve"]

@@ -30,7 +30,13 @@ from api.views import ViewController
 from factline.batch_store import BatchStore
 from factline.batch_workers import BatchWorkers
 from factline.cache import CachingExtractor
-from factline.database import blocking_reader, create_engine, sessions, upgrade_to_head
+from factline.database import (
+    autocommit_reader,
+    blocking_reader,
+    create_engine,
+    sessions,
+    upgrade_to_head,
+)
 from factline.extraction import Extractor
 from factline.llm import LLMClient
 from factline.local_llm import LOCAL_MODELS, LocalSetup, run_local_server
@@ -100,12 +106,15 @@ async def open_services(settings: Settings, stack: AsyncExitStack) -> Services:
     reader = blocking_reader(settings.database_url)
     if reader is not None:
         stack.callback(reader.dispose)
+    lookups = autocommit_reader(settings.database_url)
+    if lookups is not None:
+        stack.push_async_callback(lookups.dispose)
     extractor = Extractor(llm, effective)
     # Loaded off the loop while the rest starts, and waited for before the service takes requests:
     # loading at the first long article stalled it, and every request behind it, ~0.5 s.
     loading = asyncio.create_task(asyncio.to_thread(extractor.tokens.prepare))
     stack.push_async_callback(asyncio.wait, [loading])
-    caching = CachingExtractor(extractor, sessions(engine), reader)
+    caching = CachingExtractor(extractor, sessions(engine), reader, lookups)
     stack.push_async_callback(caching.aclose)
     workers: Workers
     if settings.uses_procrastinate:

@@ -35,6 +35,7 @@ sys.path.insert(0, str(ROOT))
 from factline.local_llm import QWEN_CODER_1_5B, LocalSetup, free_port, run_local_server  # noqa: E402
 from factline.settings import Settings  # noqa: E402
 from tests.fakes.fake_llm import running_fake_llm  # noqa: E402
+from tests.listening import listening  # noqa: E402
 from tests.postgres import installed_binaries, running_postgres  # noqa: E402
 
 
@@ -79,9 +80,9 @@ def process(
 
 
 @contextmanager
-def service(llm_url: str, workers: int = 1, worker_count: int = 0, **settings: str) -> Iterator[str]:
-    """The service under uvicorn with its own fresh database, so no earlier run's cache answers."""
-    with service_process(llm_url, workers, worker_count, **settings) as (base, _):
+def service(llm_url: str, processes: int = 1, worker_count: int = 0, **settings: str) -> Iterator[str]:
+    """`factline serve` with its own fresh database, so no earlier run's cache answers."""
+    with service_process(llm_url, processes, worker_count, **settings) as (base, _):
         yield base
 
 
@@ -110,15 +111,20 @@ def worker_processes(count: int, env: dict[str, str]) -> Iterator[None]:
 
 @contextmanager
 def service_process(
-    llm_url: str, workers: int = 1, worker_count: int = 0, **settings: str
+    llm_url: str, processes: int = 1, worker_count: int = 0, **settings: str
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """`service`, also yielding the uvicorn process; `settings` are more FACTLINE_* variables. With
-    `worker_count`, batches go to that many `factline worker` processes, not the service's own."""
+    """`service`, also yielding the `factline serve` process (with `processes` > 1, the supervisor
+    of that many HTTP processes, yielded once all listen; they need a PostgreSQL `database_url`);
+    `settings` are more FACTLINE_* variables. With `worker_count`, batches go to that many
+    `factline worker` processes, not the service's own."""
     port = free_port()
     database = Path(tempfile.mkdtemp(prefix="factline-bench-")) / "bench.db"
     env = {k: v for k, v in os.environ.items() if not k.startswith("FACTLINE_")}
     env["FACTLINE_DATABASE_URL"] = f"sqlite+aiosqlite:///{database}"
     env |= {
+        "FACTLINE_HOST": "127.0.0.1",
+        "FACTLINE_PORT": str(port),
+        "FACTLINE_WEB_PROCESSES": str(processes),
         "FACTLINE_LLM_BASE_URL": llm_url,
         "FACTLINE_LLM_MODEL": "fake",
         "FACTLINE_LLM_MAX_RETRIES": "0",
@@ -128,23 +134,14 @@ def service_process(
     env |= {f"FACTLINE_{name.upper()}": value for name, value in settings.items()}
     if worker_count:
         env["FACTLINE_BATCH_WORKERS_IN_PROCESS"] = "false"
-    command = [
-        str(BIN / "uvicorn"),
-        "api.app:app",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--workers",
-        str(workers),
-        "--no-access-log",
-        "--log-level",
-        "warning",
-    ]
     with (
-        process(command, f"http://127.0.0.1:{port}/health", env) as proc,
+        process([str(BIN / "factline"), "serve"], f"http://127.0.0.1:{port}/health", env) as proc,
         worker_processes(worker_count, env),
     ):
+        if processes > 1:
+            listening(
+                proc.pid, port, processes
+            )  # load sent before the last one listens all goes to the others
         yield f"http://127.0.0.1:{port}", proc
 
 
@@ -243,10 +240,10 @@ async def _python_load(url: str, text: str, seconds: int, connections: int) -> f
     return done / seconds
 
 
-def measure_throughput(runs: int, seconds: int, workers: int) -> tuple[list[float], str]:
+def measure_throughput(runs: int, seconds: int, processes: int, **settings: str) -> tuple[list[float], str]:
     load = "wrk" if shutil.which("wrk") else "python-httpx"
     rates = []
-    with running_fake_llm(0) as llm, service(llm.base_url, workers) as base:
+    with running_fake_llm(0) as llm, service(llm.base_url, processes, **settings) as base:
         url = f"{base}/v1/extractions"
         for _ in range(runs):
             if load == "wrk":
@@ -473,6 +470,8 @@ def measure_batch_time(
     }
 
 
+# (HTTP processes, database): one on each database, and two (which need PostgreSQL).
+THROUGHPUT_CASES = [(1, "SQLite"), (1, "PostgreSQL"), (2, "PostgreSQL")]
 # (L in ms, C, smaller N, larger N): from the stress case (32 articles/s) to what hosted LLMs give.
 BATCH_CASES = [(500, 16, 48, 400), (1000, 16, 48, 320), (2000, 16, 48, 240), (1000, 4, 12, 80)]
 # procrastinate on PostgreSQL, the stress case and the middle one: in the service's process, and in
@@ -713,7 +712,16 @@ def main() -> None:
     print("overhead (fake LLM answering after 1 s)...", flush=True)
     overhead = measure_overhead(1000, args.runs, 15)
     print("throughput (instant fake LLM)...", flush=True)
-    throughput = {workers: measure_throughput(args.runs, 10, workers) for workers in (1, 2)}
+    with running_postgres(bin_dir) as postgres:
+        throughput = {
+            (processes, database): measure_throughput(
+                args.runs,
+                10,
+                processes,
+                **({"database_url": postgres.create_database()} if database == "PostgreSQL" else {}),
+            )
+            for processes, database in THROUGHPUT_CASES
+        }
     print("repeated article...", flush=True)
     repeats = measure_repeats(200)
     print("CPU per phase...", flush=True)
@@ -746,13 +754,15 @@ def main() -> None:
         "Extractions per second of the 4 KB article with an instant fake LLM, 32 concurrent connections, "
         f"{args.runs} runs of 10 s; load generator, fake LLM and service share the machine's cores. Each "
         "request has a title of its own (unique across runs), so none is a cache hit; the text is the "
-        "same, so the fake LLM answers from memory and the quote candidates are found once per process.",
+        "same, so the fake LLM answers from memory and the quote candidates are found once per process. "
+        "`factline serve` with `FACTLINE_WEB_PROCESSES`, loaded once every process listens; more than one "
+        "process needs PostgreSQL (local, started for the bench, its server on the same cores).",
         "",
-        "| uvicorn workers | extractions/s | load generator |",
-        "|---|---|---|",
+        "| HTTP processes | database | extractions/s | load generator |",
+        "|---|---|---|---|",
     ]
-    for workers, (rates, load) in throughput.items():
-        lines.append(f"| {workers} | {summary(rates, '/s')} | {load} |")
+    for (processes, database), (rates, load) in throughput.items():
+        lines.append(f"| {processes} | {database} | {summary(rates, '/s')} | {load} |")
     lines += [
         "",
         "## Repeated article",

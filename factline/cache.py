@@ -18,7 +18,7 @@ import weakref
 from datetime import UTC, datetime
 
 from sqlalchemy import Engine, bindparam, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 import factline
 from factline.database import reading_sessions
@@ -123,12 +123,15 @@ class CachingExtractor:
         extractor: Extractor,
         sessions: async_sessionmaker[AsyncSession],
         blocking_reader: Engine | None = None,
+        autocommit_reader: AsyncEngine | None = None,
     ) -> None:
-        """`blocking_reader`, when given (SQLite), answers lookups without leaving the event loop."""
+        """`blocking_reader`, when given (SQLite), answers lookups without leaving the event loop;
+        `autocommit_reader` (PostgreSQL) without a transaction around them."""
         self.extractor = extractor
         self.sessions = sessions
         self.readers = reading_sessions(sessions)
         self.blocking_reader = blocking_reader
+        self.autocommit_reader = autocommit_reader
         self._writes = _WriteBehind(sessions)
         # Identical articles in flight at once wait for the first instead of calling the LLM too.
         self._in_flight: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
@@ -147,6 +150,9 @@ class CachingExtractor:
             with self.blocking_reader.connect() as connection:
                 # Plain SQL: building and compiling the statement cost more than SQLite's look-up.
                 found = connection.exec_driver_sql(_LOOKUP_SQL, (key,)).scalar()
+        elif found is None and self.autocommit_reader is not None:
+            async with self.autocommit_reader.connect() as connection:
+                found = await connection.scalar(_LOOKUP, {"key": key})
         elif found is None:
             async with self.readers() as session:
                 found = await session.scalar(_LOOKUP, {"key": key})

@@ -27,19 +27,12 @@ ITEM_TYPES = ("quote", "event", "position", "proposal")
 
 
 def _serve(_: argparse.Namespace) -> int:
-    import uvicorn
+    from factline.web_processes import STARTUP_FAILURE, WebProcesses, serve_one
 
     settings = get_settings()
-    configure_logging(settings.log_level)
-    uvicorn.run(
-        "api.app:app",
-        host=settings.host,
-        port=settings.port,
-        log_level=settings.log_level.lower(),
-        log_config=None,
-        timeout_graceful_shutdown=settings.shutdown_grace_seconds,  # in-flight requests finish first
-    )
-    return 0
+    if settings.web_processes > 1:
+        return WebProcesses(settings).run()
+    return 0 if serve_one(settings) else STARTUP_FAILURE
 
 
 def _worker(_: argparse.Namespace) -> int:
@@ -229,8 +222,8 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser(
         "serve",
-        help="run the HTTP service (FACTLINE_HOST, FACTLINE_PORT); on SIGTERM, requests in flight finish "
-        "and batch items in flight go back to the queue",
+        help="run the HTTP service (FACTLINE_HOST, FACTLINE_PORT, FACTLINE_WEB_PROCESSES); on SIGTERM, "
+        "requests in flight finish and batch items in flight go back to the queue",
     ).set_defaults(run=_serve)
     commands.add_parser(
         "worker",

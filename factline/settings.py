@@ -21,6 +21,16 @@ class Settings(BaseSettings):
 
     host: Annotated[str, Field(description="Interface the HTTP server binds to.")] = "127.0.0.1"
     port: Annotated[int, Field(ge=1, le=65535, description="Port the HTTP server listens on.")] = 8000
+    web_processes: Annotated[
+        int,
+        Field(
+            ge=1,
+            le=64,
+            description="HTTP processes `factline serve` runs, each with a listening socket of its own "
+            "(SO_REUSEPORT: the kernel spreads connections over them); about the number of cores. More "
+            "than one needs PostgreSQL and an LLM endpoint.",
+        ),
+    ] = 1
 
     llm_base_url: Annotated[
         HttpUrl | None,
@@ -322,6 +332,20 @@ class Settings(BaseSettings):
     def _procrastinate_needs_postgres(self) -> Settings:
         if self.batch_queue == "procrastinate" and not self.on_postgres:
             raise ValueError("FACTLINE_BATCH_QUEUE=procrastinate needs a PostgreSQL FACTLINE_DATABASE_URL")
+        return self
+
+    @model_validator(mode="after")
+    def _processes_share_what_they_can(self) -> Settings:
+        if self.web_processes > 1 and not self.on_postgres:
+            raise ValueError(
+                "FACTLINE_WEB_PROCESSES > 1 needs a PostgreSQL FACTLINE_DATABASE_URL: one SQLite file "
+                "serves one process"
+            )
+        if self.web_processes > 1 and self.uses_local_llm:
+            raise ValueError(
+                "FACTLINE_WEB_PROCESSES > 1 needs an LLM endpoint (FACTLINE_LLM_BASE_URL): the embedded "
+                "model would start one llama.cpp server per process"
+            )
         return self
 
     @property

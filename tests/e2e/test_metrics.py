@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import os
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from factline.local_llm import free_port
 from factline.settings import Settings
 from tests.batch_support import article_text, llm_answers_every_article, ndjson
 from tests.conftest import LiveServer, authored, make_settings
+from tests.e2e.test_batches_crash import FACTLINE
 
 pytestmark = pytest.mark.e2e
 
@@ -125,43 +125,42 @@ def test_queue_depth_counts_items_nobody_works_on(live_server: LiveServer) -> No
     assert value(samples, "factline_batch_queue_depth", state="running") == 0
 
 
-def test_metrics_add_up_across_uvicorn_worker_processes(postgres_url: str, tmp_path: Path) -> None:
-    """As README "Running in production" runs it: `uvicorn --workers 2` with PROMETHEUS_MULTIPROC_DIR."""
+@pytest.mark.parametrize("operator_dir", [True, False], ids=["operator's directory", "supervisor's own"])
+def test_metrics_add_up_across_web_processes(postgres_url: str, tmp_path: Path, operator_dir: bool) -> None:
+    """As README "Running in production" runs it: `factline serve` with FACTLINE_WEB_PROCESSES=2; the
+    counters go to PROMETHEUS_MULTIPROC_DIR when the operator sets it, else to a directory of its own."""
     port = free_port()
     metrics_dir = tmp_path / "metrics"
-    metrics_dir.mkdir()
-    env = {
-        **os.environ,
-        "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
+    env = {name: value for name, value in os.environ.items() if not name.startswith("FACTLINE_")}
+    env |= {
+        "FACTLINE_PORT": str(port),
+        "FACTLINE_WEB_PROCESSES": "2",
         "FACTLINE_DATABASE_URL": postgres_url,
-        "FACTLINE_LOCAL_MODEL": "none",
+        "FACTLINE_LLM_BASE_URL": "http://127.0.0.1:9/v1",  # never called here
         "FACTLINE_BATCH_WORKERS_IN_PROCESS": "false",
     }
-    command = [
-        str(Path(sys.executable).parent / "uvicorn"),
-        "api.app:app",
-        "--port",
-        str(port),
-        "--workers",
-        "2",
-    ]
-    with (tmp_path / "uvicorn.log").open("wb") as log:
-        server = subprocess.Popen(command, env=env, stdout=log, stderr=log)
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    if operator_dir:
+        env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
+    with (tmp_path / "serve.log").open("wb") as log:
+        server = subprocess.Popen([str(FACTLINE), "serve"], env=env, stdout=log, stderr=log)
     base_url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 90
         answered = 0
         while answered == 0:
-            assert server.poll() is None, (tmp_path / "uvicorn.log").read_text()
+            assert server.poll() is None, (tmp_path / "serve.log").read_text()
             assert time.monotonic() < deadline
             with contextlib.suppress(httpx.TransportError):
                 answered += httpx.get(f"{base_url}/health", timeout=2).status_code == 200
             time.sleep(0.1)
+        time.sleep(2)  # the second process is up too
         # Each request on a new connection: the kernel hands them to either process.
         answered += sum(httpx.get(f"{base_url}/health", timeout=5).status_code == 200 for _ in range(40))
-        assert len(list(metrics_dir.glob("counter_*.db"))) == 2  # one file per process
+        if operator_dir:
+            assert len(list(metrics_dir.glob("counter_*.db"))) == 2  # one file per process
         health = {"app_name": "factline", "method": "GET", "path": "/health", "status_code": "200"}
         assert value(scrape(LiveServer(base_url, port)), "factline_requests_total", **health) == answered
     finally:
         server.terminate()
-        server.wait(timeout=30)
+        assert server.wait(timeout=30) == 0

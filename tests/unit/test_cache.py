@@ -6,9 +6,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
 from factline.cache import CachingExtractor
-from factline.database import blocking_reader, create_engine, sessions, upgrade_to_head
+from factline.database import autocommit_reader, blocking_reader, create_engine, sessions, upgrade_to_head
 from factline.extraction import assemble_extraction
 from factline.settings import Settings
 from schemas import Extraction, ExtractionRequest, Usage, facts_model_for
@@ -58,3 +59,26 @@ async def test_repeats_are_served_before_and_after_the_rows_are_written(
     await engine.dispose()
     if reader is not None:
         reader.dispose()
+
+
+async def test_postgresql_lookups_find_written_rows_outside_any_transaction(postgres_url: str) -> None:
+    engine = create_engine(postgres_url)
+    await upgrade_to_head(engine)
+    request = ExtractionRequest(text="An article.", title="One")
+    writer = CachingExtractor(CountingExtractor(), sessions(engine))  # type: ignore[arg-type]
+    await writer.extract(request)
+    await writer.aclose()
+
+    lookups = autocommit_reader(postgres_url)
+    assert lookups is not None
+    assert autocommit_reader("sqlite+aiosqlite:///factline.db") is None
+    restarted = CountingExtractor()
+    after_restart = CachingExtractor(restarted, sessions(engine), autocommit_reader=lookups)  # type: ignore[arg-type]
+    assert (await after_restart.extract(request)).cached
+    assert restarted.calls == 0
+    async with lookups.connect() as connection:  # each statement its own transaction: no BEGIN, no ROLLBACK
+        await connection.execute(text("SELECT pg_sleep(0.01)"))
+        # In a transaction, now() would still be the time before the sleep.
+        assert await connection.scalar(text("SELECT statement_timestamp() - now() < interval '5 ms'"))
+    await lookups.dispose()
+    await engine.dispose()
