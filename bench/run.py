@@ -621,7 +621,7 @@ def batch_sections(timing: list[dict[str, Any]], memory: dict[str, Any]) -> list
         "articles) streamed to `POST /v1/batches` from a file, then processed with 16 LLM calls at a time "
         "(32 items held) and an instant "
         f"fake LLM for {memory['process_seconds']:g} s ({memory['processed']} articles done by then). "
-        "Resident memory of the uvicorn process (API and workers) read from `/proc/<pid>/status`: "
+        "Resident memory of the `factline serve` process (API and workers) read from `/proc/<pid>/status`: "
         "VmRSS when idle, VmHWM (the kernel's peak) after the upload and at the end. Goal: under 300 MB.",
         "",
         "| idle | peak while accepting | peak accepting and processing | upload accepted in |",
