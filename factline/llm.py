@@ -23,6 +23,7 @@ from typing import Any, TypeVar, cast
 
 import httpx
 import instructor
+import msgspec
 import openai
 from instructor.core.exceptions import IncompleteOutputException, InstructorRetryException
 from openai.types.chat import ChatCompletion
@@ -150,6 +151,9 @@ def _prepared(response_model: type[ModelT]) -> type[ModelT]:
     return cast(type[ModelT], instructor.response_schema(response_model))
 
 
+_JSON = msgspec.json.Encoder()
+
+
 def _chat_completions(client: openai.AsyncOpenAI) -> Callable[..., Awaitable[ChatCompletion]]:
     """`chat.completions.create` through the SDK's public `post`, for instructor to call.
 
@@ -157,6 +161,8 @@ def _chat_completions(client: openai.AsyncOpenAI) -> Callable[..., Awaitable[Cha
     keys; chat parameters have none, and the walk over the messages and the JSON schema cost ~1.2 ms
     of CPU per call, 11 % of an extraction's CPU in the service (profiled under load). Requests,
     errors, retries (off: the transport's) and the parsed `ChatCompletion` are the SDK's as before.
+    The body goes as bytes encoded by msgspec: the SDK's `json.dumps` of the article, the messages and
+    the schema was 2.7 % of the service's CPU under load.
     """
 
     async def create(**params: Any) -> ChatCompletion:
@@ -165,7 +171,7 @@ def _chat_completions(client: openai.AsyncOpenAI) -> Callable[..., Awaitable[Cha
             for key, value in params.items()
             if not isinstance(value, openai.NotGiven | openai.Omit)
         }
-        return await client.post("/chat/completions", cast_to=ChatCompletion, body=body)
+        return await client.post("/chat/completions", cast_to=ChatCompletion, content=_JSON.encode(body))
 
     return create
 
