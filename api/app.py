@@ -27,6 +27,7 @@ from api.rate_limit import STORE, rate_limit
 from api.request_id import RequestIdMiddleware
 from api.viewer import ViewerController
 from api.views import ViewController
+from factline import heap
 from factline.batch_store import BatchStore
 from factline.batch_workers import BatchWorkers
 from factline.cache import CachingExtractor
@@ -153,6 +154,7 @@ async def run_workers(settings: Settings) -> None:
         loop.add_signal_handler(signum, stop.set)
     async with AsyncExitStack() as stack:
         workers = (await open_services(settings, stack)).batch_workers
+        heap.settle()
         await workers.start()
         stack.push_async_callback(workers.stop)
         queue = "procrastinate" if settings.uses_procrastinate else "database"
@@ -162,7 +164,10 @@ async def run_workers(settings: Settings) -> None:
     logger.info("batch worker stopped")
 
 
-def create_app(settings: Settings | None = None) -> Litestar:
+def create_app(settings: Settings | None = None, *, settle_heap: bool = False) -> Litestar:
+    """`settle_heap` for the app a process serves (`api.app:app`): once started, its heap is settled
+    (`factline.heap`). Not for apps built by the dozen in one test process, whose frozen garbage would
+    pile up."""
     settings = settings or get_settings()
 
     @asynccontextmanager
@@ -170,6 +175,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         """For the process: the services, and the batch workers unless dedicated processes run them."""
         async with AsyncExitStack() as stack:
             opened = await open_services(settings, stack)
+            if settle_heap:
+                heap.settle()
             app.state.settings = settings
             app.state.extractor = opened.extractor
             app.state.batch_store = opened.batch_store
@@ -222,4 +229,4 @@ def encode_model(model: BaseModel) -> msgspec.Raw:
     return msgspec.Raw(model.__pydantic_serializer__.to_json(model))
 
 
-app = create_app()
+app = create_app(settle_heap=True)
