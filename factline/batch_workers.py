@@ -129,12 +129,7 @@ class BatchWorkers(Workers):
         try:
             return await self.extract(item)
         except LLMCallWithdrawn:
-            return None
-        except asyncio.CancelledError:
-            current = asyncio.current_task()
-            if self._stopping.is_set() and not (current and current.cancelling()):
-                return None  # the extraction was cancelled by `stop()`, which hands the item back
-            raise
+            return None  # its batch was cancelled, or `stop()` abandoned it and hands the item back
         except Exception as error:
             return error
 

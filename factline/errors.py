@@ -10,8 +10,8 @@ class FactlineError(Exception):
 
 
 class LLMCallWithdrawn(FactlineError):
-    """The caller withdrew the call before it was made: the batch item's batch was cancelled while it
-    waited for its turn. Nothing was sent, nothing is recorded."""
+    """The caller withdrew the call, before or while it was made: the batch item's batch was
+    cancelled, or its workers stopped. Its answer is not wanted; nothing is recorded for it."""
 
 
 class ArticleTooLarge(FactlineError):

@@ -71,8 +71,8 @@ class Workers(ABC):
 
     async def extract(self, item: ClaimedItem) -> Extraction:
         """The item's extraction, in a task of its own with its LLM calls in this process's slots.
-        Raises `LLMCallWithdrawn` when the item's batch is cancelled before or during it (the task is
-        cancelled then: its answer would be discarded)."""
+        Raises `LLMCallWithdrawn` when it is abandoned: its batch cancelled before or during it (its
+        answer would be discarded), or the workers stopping (`abandon_extractions`)."""
         request = ExtractionRequest.model_validate_json(item.request_json)
         with turns_also_taking(partial(self.llm_slot, item)):
             extraction = asyncio.create_task(self.extractor.extract(request))
@@ -81,9 +81,9 @@ class Workers(ABC):
             return await extraction
         except asyncio.CancelledError:
             current = asyncio.current_task()
-            if item.batch_id in self.store.cancelled and not (current and current.cancelling()):
-                raise LLMCallWithdrawn(f"batch {item.batch_id} was cancelled") from None
-            raise
+            if current is not None and current.cancelling():
+                raise  # this worker itself is being cancelled
+            raise LLMCallWithdrawn(f"the extraction of item {item.id} was abandoned") from None
         finally:
             del self._extractions[extraction]
 
