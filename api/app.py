@@ -106,7 +106,7 @@ async def open_services(settings: Settings, stack: AsyncExitStack) -> Services:
     await upgrade_to_head(engine)
     reader = blocking_reader(settings.database_url)
     if reader is not None:
-        stack.callback(reader.dispose)
+        stack.callback(reader.close)
     lookups = autocommit_reader(settings.database_url)
     if lookups is not None:
         stack.push_async_callback(lookups.dispose)

@@ -108,6 +108,9 @@ class ActorDirectory:
         self._entries: list[_Entry] = []
         self._mentions: list[list[Span]] = []
         self._ids: dict[int, str] = {}
+        # Stems of a piece of text, remembered for this article: every pronoun or title resolved
+        # compares each person's roles and mentions again.
+        self._stems: dict[str, frozenset[str]] = {}
 
     def add(self, model_actors: Iterable[ModelActor]) -> None:
         for actor in model_actors:
@@ -288,7 +291,12 @@ class ActorDirectory:
         pieces = [*self._entries[position].roles]
         for mention in self._mentions[position]:
             pieces += [mention.text, role_context(text, mention.start, mention.end)]
-        return set().union(*(content_stems(piece) for piece in pieces))
+        return set().union(*map(self._stems_of, pieces))
+
+    def _stems_of(self, piece: str) -> frozenset[str]:
+        if (stems := self._stems.get(piece)) is None:
+            stems = self._stems[piece] = frozenset(content_stems(piece))
+        return stems
 
     def _refer(
         self,

@@ -13,11 +13,12 @@ import asyncio
 import contextlib
 import hashlib
 import json
+import sqlite3
 import uuid
 import weakref
 from datetime import UTC, datetime
 
-from sqlalchemy import Engine, bindparam, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 import factline
@@ -73,17 +74,18 @@ class _WriteBehind:
 
     One transaction per extraction would take the database's write lock (SQLite has one) hundreds of
     times a second under load; a batch takes it once. Rows not yet written are served from here, and
-    `aclose` writes what is left; a crash can lose only a few cache rows, never a result.
+    `aclose` writes what is left; a crash can lose only a few cache rows, never a result. Results are
+    serialised when written, after their responses have gone: not on a request's path.
     """
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession], delay_seconds: float = 0.05) -> None:
         self.sessions = sessions
         self.delay_seconds = delay_seconds
-        self.pending: dict[str, str] = {}
+        self.pending: dict[str, Extraction] = {}
         self._flush: asyncio.Task[None] | None = None
 
-    def add(self, key: str, extraction_json: str) -> None:
-        self.pending[key] = extraction_json
+    def add(self, key: str, extraction: Extraction) -> None:
+        self.pending[key] = extraction
         if self._flush is None:
             self._flush = asyncio.get_running_loop().create_task(self._write_soon())
 
@@ -101,7 +103,10 @@ class _WriteBehind:
         if not batch:
             return
         now = utcnow()
-        rows = [{"key": key, "extraction_json": value, "created_at": now} for key, value in batch.items()]
+        rows = [
+            {"key": key, "extraction_json": value.model_dump_json(), "created_at": now}
+            for key, value in batch.items()
+        ]
         async with self.sessions.begin() as session:
             await insert_ignoring_duplicates(session, CacheRow, rows, ["key"])
         for key in batch:
@@ -122,7 +127,7 @@ class CachingExtractor:
         self,
         extractor: Extractor,
         sessions: async_sessionmaker[AsyncSession],
-        blocking_reader: Engine | None = None,
+        blocking_reader: sqlite3.Connection | None = None,
         autocommit_reader: AsyncEngine | None = None,
     ) -> None:
         """`blocking_reader`, when given (SQLite), answers lookups without leaving the event loop;
@@ -145,15 +150,16 @@ class CachingExtractor:
         await self._writes.aclose()
 
     async def _lookup(self, key: str) -> Extraction | None:
-        found = self._writes.pending.get(key)
-        if found is None and self.blocking_reader is not None:
-            with self.blocking_reader.connect() as connection:
-                # Plain SQL: building and compiling the statement cost more than SQLite's look-up.
-                found = connection.exec_driver_sql(_LOOKUP_SQL, (key,)).scalar()
-        elif found is None and self.autocommit_reader is not None:
+        if (pending := self._writes.pending.get(key)) is not None:
+            return pending
+        if self.blocking_reader is not None:
+            # Plain SQL: building and compiling the statement cost more than SQLite's look-up.
+            row = self.blocking_reader.execute(_LOOKUP_SQL, (key,)).fetchone()
+            found = row[0] if row is not None else None
+        elif self.autocommit_reader is not None:
             async with self.autocommit_reader.connect() as connection:
                 found = await connection.scalar(_LOOKUP, {"key": key})
-        elif found is None:
+        else:
             async with self.readers() as session:
                 found = await session.scalar(_LOOKUP, {"key": key})
         return Extraction.model_validate_json(found) if found is not None else None
@@ -171,5 +177,5 @@ class CachingExtractor:
             if any(warning.code is WarningCode.CHUNK_FAILED for warning in extraction.warnings):
                 return extraction  # incomplete: the next request tries the lost part again
             # Written behind, in its own task: a worker cancelled now cannot leave a write transaction open.
-            self._writes.add(key, extraction.model_dump_json())
+            self._writes.add(key, extraction)
             return extraction

@@ -11,6 +11,7 @@ claim with `FOR UPDATE SKIP LOCKED`, and start-up migrations are serialised by a
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import weakref
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
@@ -20,7 +21,6 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, Engine, event, text
-from sqlalchemy import create_engine as create_sync_engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
@@ -104,26 +104,22 @@ def reading_sessions(writing: async_sessionmaker[AsyncSession]) -> async_session
     return async_sessionmaker(engine.execution_options(**{_READ_ONLY: True}), expire_on_commit=False)
 
 
-def blocking_reader(url: str) -> Engine | None:
-    """For a SQLite file, a synchronous read-only engine for one-row lookups on the event loop.
+def blocking_reader(url: str) -> sqlite3.Connection | None:
+    """For a SQLite file, a read-only sqlite3 connection for one-row lookups on the event loop.
 
     An indexed lookup in SQLite takes microseconds, while aiosqlite hands every statement to a thread
     and back: ~4 ms of CPU per cache lookup was measured, most of a request's overhead. In WAL mode a
-    reader never waits for the writer, so blocking the loop for it is cheaper than the hand-off.
-    Other databases have a native async driver; they get None.
+    reader never waits for the writer, so blocking the loop for it is cheaper than the hand-off. The
+    bare DB-API connection (autocommit: each lookup sees the latest commit) skips SQLAlchemy's
+    connection checkout and result machinery, ~0.15 ms per lookup. Other databases have a native
+    async driver; they get None.
     """
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
         return None
-    engine = create_sync_engine(
-        parsed.set(drivername="sqlite"), connect_args={"timeout": 5, "check_same_thread": False}
-    )
-
-    @event.listens_for(engine, "connect")
-    def _read_only(dbapi_connection: Any, _: Any) -> None:
-        dbapi_connection.execute("PRAGMA query_only=ON")
-
-    return engine
+    connection = sqlite3.connect(parsed.database, timeout=5, check_same_thread=False, isolation_level=None)
+    connection.execute("PRAGMA query_only=ON")
+    return connection
 
 
 def autocommit_reader(url: str) -> AsyncEngine | None:

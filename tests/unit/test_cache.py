@@ -58,7 +58,7 @@ async def test_repeats_are_served_before_and_after_the_rows_are_written(
     assert restarted.calls == 0
     await engine.dispose()
     if reader is not None:
-        reader.dispose()
+        reader.close()
 
 
 async def test_postgresql_lookups_find_written_rows_outside_any_transaction(postgres_url: str) -> None:
