@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import http.client
 import json
 import os
 import platform
@@ -37,6 +38,7 @@ from factline.settings import Settings  # noqa: E402
 from tests.fakes.fake_llm import running_fake_llm  # noqa: E402
 from tests.listening import listening  # noqa: E402
 from tests.postgres import installed_binaries, running_postgres  # noqa: E402
+from tests.system_tools import apt_get_install  # noqa: E402
 
 
 def article_4k() -> str:
@@ -155,28 +157,40 @@ def summary(runs: list[float], unit: str, digits: int = 1) -> str:
 
 
 def measure_overhead(latency_ms: float, runs: int, requests: int) -> dict[str, Any]:
-    """Latency of POST /v1/extractions minus the fake LLM's latency, per article size."""
+    """Latency of POST /v1/extractions minus the fake LLM's latency, per article size.
+
+    The client is the standard library's `http.client` on one keep-alive connection: it costs least of
+    the Python clients (httpx took ~0.75 ms more per request after an idle second), and the client's
+    time is not the service's. The fake's statistics are read over a connection of their own.
+    """
     results: dict[str, Any] = {}
     with (
         running_fake_llm(latency_ms) as llm,
         service(llm.base_url) as base,
-        httpx.Client(timeout=60) as client,
+        httpx.Client(timeout=60) as stats,
     ):
+        address = httpx.URL(base)
+        client = http.client.HTTPConnection(address.host, address.port, timeout=60)
+
+        def extract(payload: bytes) -> None:
+            client.request("POST", "/v1/extractions", payload, {"content-type": "application/json"})
+            response = client.getresponse()
+            response.read()
+            if response.status != 200:
+                raise RuntimeError(f"extraction answered HTTP {response.status}")
+
         for name, text in (("4 KB", article_4k()), ("40 KB", article_40k())):
-            headers = {"content-type": "application/json"}
-            client.post(
-                f"{base}/v1/extractions", content=body(text, "warm-up"), headers=headers
-            ).raise_for_status()
+            extract(body(text, "warm-up"))
             p50s, p99s = [], []
             for _ in range(runs):
                 samples = []
                 for n in range(requests):
                     payload = body(text, f"{name} run {len(p50s)} request {n}")  # never a cache hit
-                    before = llm.stats()
+                    before = stats.get(f"{llm.root}/_stats").json()
                     started = time.perf_counter()
-                    client.post(f"{base}/v1/extractions", content=payload, headers=headers).raise_for_status()
+                    extract(payload)
                     elapsed = (time.perf_counter() - started) * 1000
-                    after = llm.stats()
+                    after = stats.get(f"{llm.root}/_stats").json()
                     # A long article's parts are answered concurrently: the LLM's share of the wait is
                     # one call's time, not the sum of the calls' times.
                     calls = after["completions"] - before["completions"]
@@ -184,6 +198,7 @@ def measure_overhead(latency_ms: float, runs: int, requests: int) -> dict[str, A
                 p50s.append(percentile(samples, 50))
                 p99s.append(percentile(samples, 99))
             results[name] = {"chars": len(text), "p50_ms": p50s, "p99_ms": p99s}
+        client.close()
     return results
 
 
@@ -240,17 +255,102 @@ async def _python_load(url: str, text: str, seconds: int, connections: int) -> f
     return done / seconds
 
 
+def load_generator() -> str:
+    """wrk, installed with apt-get if missing where that is possible; else asyncio clients, which take
+    far more of the cores the service shares with them."""
+    if shutil.which("wrk") is None:
+        try:
+            apt_get_install("wrk")
+        except (OSError, RuntimeError, subprocess.TimeoutExpired) as error:
+            print(f"wrk not installed ({error}); loading with python-httpx", flush=True)
+    return "wrk" if shutil.which("wrk") else "python-httpx"
+
+
+def load_rate(url: str, seconds: int) -> float:
+    """Extractions per second of the 4 KB article, 32 connections, from wrk (or asyncio clients)."""
+    if shutil.which("wrk"):
+        return wrk_requests_per_second(url, article_4k(), seconds, 32)
+    return asyncio.run(_python_load(url, article_4k(), seconds, 32))
+
+
 def measure_throughput(runs: int, seconds: int, processes: int, **settings: str) -> tuple[list[float], str]:
-    load = "wrk" if shutil.which("wrk") else "python-httpx"
-    rates = []
     with running_fake_llm(0) as llm, service(llm.base_url, processes, **settings) as base:
+        rates = [load_rate(f"{base}/v1/extractions", seconds) for _ in range(runs)]
+    return rates, load_generator()
+
+
+# Where a sampled stack's CPU goes: the innermost frame named here decides (validation inside the LLM
+# call is validation; prompt building inside the cache key is prompt building).
+PROFILE_PHASES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("request parsing (body, ExtractionRequest)", ("json_extractor",)),
+    ("cache key and lookup, cache writes", ("cache_key", "CachingExtractor._lookup", "_WriteBehind")),
+    ("token counting (chunk plan)", ("plan_chunks",)),
+    ("prompt building", ("plan_extraction_calls",)),
+    ("validation of the model's answer", ("parse_response",)),
+    (
+        "LLM client (openai + instructor + HTTP)",
+        ("LLMClient.complete", "ResponseHandler.data_received", "ClientRequest.write_bytes"),
+    ),
+    ("text reading (during the LLM's wait)", ("ArticleReading.read",)),
+    ("grounding and assembly", ("assemble_extraction",)),
+    ("serialisation of the result", ("HTTPRouteHandler.to_response",)),
+    ("HTTP server and framework (uvicorn, litestar)", ("RequestResponseCycle.run_asgi", "HttpToolsProtocol")),
+)
+OTHER_PHASE = "event loop, other"
+
+
+def phase_of(stack: list[str]) -> str:
+    """The phase of a py-spy stack (frames root first, each `function (file:line)`)."""
+    for frame in reversed(stack):
+        function = frame.split(" (", 1)[0]
+        for phase, markers in PROFILE_PHASES:
+            if any(function == marker or function.endswith(f".{marker}") for marker in markers):
+                return phase
+    return OTHER_PHASE
+
+
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def measure_profile(seconds: int) -> dict[str, Any]:
+    """The service's CPU per extraction by phase under load (one process, instant fake LLM), from
+    py-spy sampling the running process: the service's own CPU time over the run, split by where
+    the samples of its event loop's thread fell."""
+    py_spy = BIN / "py-spy"
+    raw = Path(tempfile.mkdtemp(prefix="factline-bench-profile-")) / "profile.txt"
+    with running_fake_llm(0) as llm, service_process(llm.base_url) as (base, proc):
         url = f"{base}/v1/extractions"
-        for _ in range(runs):
-            if load == "wrk":
-                rates.append(wrk_requests_per_second(url, article_4k(), seconds, 32))
-            else:
-                rates.append(asyncio.run(_python_load(url, article_4k(), seconds, 32)))
-    return rates, load
+        load_rate(url, 2)  # warm-up
+        spy = subprocess.Popen(
+            [str(py_spy), "record", "--nonblocking", "--rate", "250", "--duration", str(seconds),
+             "--format", "raw", "--output", str(raw), "--pid", str(proc.pid)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        )  # fmt: skip
+        time.sleep(1)  # attached
+        cpu_before = _cpu_seconds(proc.pid)
+        rate = load_rate(url, seconds - 2)
+        cpu_ms = (_cpu_seconds(proc.pid) - cpu_before) * 1000 / (rate * (seconds - 2))
+        _, error = spy.communicate(timeout=seconds + 30)
+    if spy.returncode != 0 or not raw.exists():
+        return {"error": error.decode(errors="replace").strip()[-300:] or f"py-spy exited {spy.returncode}"}
+    samples: dict[str, int] = dict.fromkeys([phase for phase, _ in PROFILE_PHASES] + [OTHER_PHASE], 0)
+    for line in raw.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        frames = stack.split(";")
+        # The event loop's thread: aiosqlite's threads sleep on a queue, which py-spy counts as busy.
+        if any(frame.startswith("Runner.run (") for frame in frames):
+            samples[phase_of(frames)] += int(count)
+    total = sum(samples.values())
+    return {
+        "load": load_generator(),
+        "seconds": seconds - 2,
+        "rate": rate,
+        "cpu_ms": cpu_ms,
+        "samples": total,
+        "phases": {phase: n / total for phase, n in samples.items()},
+    }
 
 
 def measure_repeats(requests: int) -> dict[str, Any]:
@@ -677,6 +777,7 @@ def main() -> None:
         "--batches-only", action="store_true", help="print the batch sections only; BENCHMARKS.md untouched"
     )
     args = parser.parse_args()
+    print(f"load generator: {load_generator()}", flush=True)
 
     print("batch time...", flush=True)
     timing = [
@@ -726,6 +827,7 @@ def main() -> None:
     repeats = measure_repeats(200)
     print("CPU per phase...", flush=True)
     phases = measure_phases(200)
+    profile = measure_profile(20)
     print("tokens...", flush=True)
     tokens = measure_tokens()
     per_item = completion_per_item()
@@ -734,10 +836,13 @@ def main() -> None:
     lines += [
         "## Overhead",
         "",
-        "`POST /v1/extractions` latency minus the time the fake LLM took to answer as it measured it "
-        "(its 1 s latency and its event loop's timer overshoot; the 40 KB article's parts are answered "
-        "concurrently, so one call's time), sequential requests over keep-alive, "
-        f"{args.runs} runs of 15. Median of the runs' percentiles (min–max across runs).",
+        "`POST /v1/extractions` latency minus the time the fake LLM took to answer as it measured it, "
+        "from a request's arrival in its app to its answer's hand-off to the socket (its 1 s latency, "
+        "its event loop's timer overshoot, its reading and writing; the 40 KB article's parts are "
+        "answered concurrently, so one call's time). Sequential requests, one second apart, from "
+        "`http.client` over keep-alive (a client's own time is not the service's: httpx adds ~0.75 ms "
+        f"after an idle second), {args.runs} runs of 15. Median of the runs' percentiles (min–max "
+        "across runs).",
         "",
         "| article | p50 overhead | p99 overhead | p50 as share of a 1 s LLM call |",
         "|---|---|---|---|",
@@ -783,6 +888,24 @@ def main() -> None:
     ]
     lines += [f"| {phase} | {ms:.2f} |" for phase, ms in phases.items()]
     lines.append(f"| **total** | **{sum(phases.values()):.2f}** |")
+    lines += ["", "### In the running service, from a profiler", ""]
+    if "error" in profile:
+        lines.append(f"Not measured: py-spy could not sample the service ({profile['error']}).")
+    else:
+        lines += [
+            f"The service (one process, SQLite) under the throughput load ({profile['load']}) for "
+            f"{profile['seconds']} s, sampled by py-spy at 250 Hz ({profile['samples']} samples of its event "
+            f"loop's thread): its CPU time per extraction, {profile['cpu_ms']:.2f} ms at "
+            f"{profile['rate']:.0f} extractions/s, split by where the samples fell. Under load the text "
+            "reading is CPU like any other; with a slow LLM it is done in the wait.",
+            "",
+            "| phase | share of samples | CPU ms per extraction |",
+            "|---|---|---|",
+        ]
+        lines += [
+            f"| {phase} | {share * 100:.1f} % | {share * profile['cpu_ms']:.2f} |"
+            for phase, share in profile["phases"].items()
+        ]
     lines += ["", "## Tokens", ""]
     if tokens is None:
         lines.append(

@@ -199,8 +199,9 @@ class FakeLLM:
         # out of the service's figures (both share the machine's cores).
         self._answers: dict[bytes, tuple[bytes, int, int]] = {}
         self.completions = 0
-        # Time from a request's last byte to its answer, as this process saw it: benchmarks subtract it
-        # rather than the nominal latency, which the event loop's timers overshoot by up to a millisecond.
+        # Time from a completion request's arrival in this app to its answer's hand-off to the socket, as
+        # this process saw it: benchmarks subtract it rather than the nominal latency, which the event
+        # loop's timers overshoot by up to a millisecond, and it holds the fake's own reading and writing.
         self.answering_ms = 0.0
         self.by_fault: Counter[str] = Counter()
         self.tokens: Counter[str] = Counter()
@@ -214,8 +215,9 @@ class FakeLLM:
             return self.queue.pop(0)
         return self.default
 
-    async def _complete(self, body: bytes, send: Any) -> tuple[int, bytes, dict[str, str]] | None:
-        started = time.perf_counter()
+    async def _complete(
+        self, body: bytes, send: Any, started: float
+    ) -> tuple[int, bytes, dict[str, str]] | None:
         request = json.loads(body)
         behaviour = self._behaviour(_article(request.get("messages", [])))
         fault, _, argument = behaviour.partition(":")
@@ -248,7 +250,6 @@ class FakeLLM:
         self.tokens["completion_tokens"] += completion_tokens
         latency = seconds if fault == "slow" and seconds is not None else 1.0 if fault == "slow" else 0
         await asyncio.sleep(max(0.0, max(latency, self.latency_s) - (time.perf_counter() - started)))
-        self.answering_ms += (time.perf_counter() - started) * 1000
         return 200, payload, {}
 
     def _script(self, body: bytes) -> tuple[int, bytes, dict[str, str]]:
@@ -275,6 +276,7 @@ class FakeLLM:
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             return
+        arrived = time.perf_counter()
         body = b""
         more = True
         while more:
@@ -283,9 +285,10 @@ class FakeLLM:
             more = message.get("more_body", False)
         path = scope["path"]
         answer: tuple[int, bytes, dict[str, str]] | None
-        if path.endswith("/chat/completions"):
+        completion = path.endswith("/chat/completions")
+        if completion:
             self.completions += 1
-            answer = await self._complete(body, send)
+            answer = await self._complete(body, send, arrived)
             if answer is None:
                 return  # the connection is gone
         elif path == "/_stats":
@@ -303,6 +306,8 @@ class FakeLLM:
         raw_headers += [(name.encode(), value.encode()) for name, value in headers.items()]
         await send({"type": "http.response.start", "status": status, "headers": raw_headers})
         await send({"type": "http.response.body", "body": payload})
+        if completion and status == 200:  # the answer is in the socket's buffer now
+            self.answering_ms += (time.perf_counter() - arrived) * 1000
 
 
 @dataclass(frozen=True)
