@@ -11,13 +11,13 @@ import asyncio
 import hashlib
 import re
 import uuid
-from collections.abc import Callable, Coroutine, Iterable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
 from factline.actors import ActorDirectory
 from factline.article_reading import ArticleReading
-from factline.chunking import answer_in_parts, plan_chunks
+from factline.chunking import Chunk, answer_in_parts, likely_within_budget, plan_chunks, within_budget
 from factline.dates import normalise_event_date
 from factline.errors import ArticleTooLarge
 from factline.grounding import Claims, Located, fold, strip_quote_marks
@@ -506,12 +506,21 @@ class Extractor:
             facts, part_candidates = await self.answer(part, log)
             return renumber_candidates(facts, part_candidates, start, numbers)
 
-        chunks = await plan_chunks(
-            request.text, self.settings.chunk_budget_tokens, self.settings.chunk_overlap_tokens, self.tokens
-        )
-        reading = ArticleReading(request.text)
+        text, budget = request.text, self.settings.chunk_budget_tokens
+        uncounted = likely_within_budget(text, budget)
+        chunks = [Chunk(0, len(text))] if uncounted else await self._plan(text)
+        reading = ArticleReading(text)
+
+        async def meanwhile() -> bool:
+            """Read the text; whether the article sent uncounted is over budget after all."""
+            reading.read(request.types)
+            return uncounted and not await within_budget(text, budget, self.tokens)
+
         answering = answer_in_parts(answer_part, request, chunks, log)
-        facts, lost = await _meanwhile(answering, log, lambda: reading.read(request.types))
+        outcome = await _meanwhile(answering, log, meanwhile)
+        if outcome is None:  # withdrawn: the article is split after all
+            outcome = await answer_in_parts(answer_part, request, await self._plan(text), log)
+        facts, lost = outcome
         extraction = assemble_extraction(
             request,
             facts,
@@ -526,9 +535,16 @@ class Extractor:
             extraction.model_copy(update={"warnings": [*lost, *extraction.warnings]}) if lost else extraction
         )
 
+    async def _plan(self, text: str) -> list[Chunk]:
+        budget, overlap = self.settings.chunk_budget_tokens, self.settings.chunk_overlap_tokens
+        return await plan_chunks(text, budget, overlap, self.tokens)
 
-async def _meanwhile(answering: Coroutine[Any, Any, T], log: CallLog, work: Callable[[], object]) -> T:
-    """What `answering` returns, with `work` done on the event loop while it waits for the model.
+
+async def _meanwhile(
+    answering: Coroutine[Any, Any, T], log: CallLog, work: Callable[[], Awaitable[bool]]
+) -> T | None:
+    """What `answering` returns, with `work` done on the event loop while it waits for the model;
+    None when `work` returns True: the answer is not wanted, and its calls are withdrawn.
 
     `work` starts once the first request has gone to the transport (`log.sent`) and the loop has
     turned once more for it to be written: the model starts before `work` does, not after. A call
@@ -539,7 +555,12 @@ async def _meanwhile(answering: Coroutine[Any, Any, T], log: CallLog, work: Call
     try:
         await asyncio.wait((task, sent), timeout=_SENDING_WAIT_SECONDS, return_when=asyncio.FIRST_COMPLETED)
         await asyncio.sleep(0)
-        work()
+        if await work():
+            task.cancel()
+            await asyncio.wait([task])
+            if not task.cancelled():
+                task.exception()  # finished before it could be withdrawn: its outcome is not wanted either
+            return None
     except BaseException:
         task.cancel()
         raise

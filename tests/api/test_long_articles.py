@@ -119,3 +119,29 @@ async def test_the_service_takes_requests_only_once_its_tokenizer_is_loaded() ->
     async with AsyncTestClient(app=create_app(make_settings(chunk_tokenizer="o200k_base"))) as client:
         assert _encoding.cache_info().currsize == 1
         assert (await client.get("/health")).status_code == 200
+
+
+@pytest.mark.e2e
+async def test_an_article_sent_before_its_count_and_over_budget_is_withdrawn_and_split() -> None:
+    """Within 1.5 bytes a token of the budget, the article goes out before its tokens are counted;
+    in rare symbols it is over budget after all: that call is withdrawn, and the parts are sent."""
+    budget = 256
+    text = "\n".join("⺀⺁⺂" * 10 for _ in range(4))  # a token a byte: 90 bytes and tokens a line
+    [counted] = await BpeCounter("cl100k_base").count([text])
+    assert budget < len(text.encode()) <= budget * 1.5
+    assert counted > budget
+    parts = await plan_chunks(text, budget, 0, BpeCounter("cl100k_base"))
+    assert len(parts) == 2
+    with running_fake_llm(latency_ms=300) as fake:
+        settings = make_settings(
+            llm_base_url=fake.base_url, chunk_budget_tokens=budget, chunk_overlap_tokens=0
+        )
+        async with AsyncTestClient(app=create_app(settings)) as client:
+            response = await client.post("/v1/extractions", json={"text": text})
+        asked = fake.completions()
+    assert response.status_code == 200, response.text
+    result = response.json()
+    # Each part was answered; the withdrawn call returned nothing (it may not even have gone out).
+    assert result["usage"]["llm_calls"] == len(parts)
+    assert asked - len(parts) in (0, 1)
+    assert [w for w in result["warnings"] if w["code"] == "chunk_failed"] == []
