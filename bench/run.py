@@ -33,6 +33,7 @@ ARTICLES = ROOT / "fixtures" / "articles"
 BIN = Path(sys.executable).parent
 sys.path.insert(0, str(ROOT))
 
+from bench.stages import measure_stages  # noqa: E402
 from factline.local_llm import QWEN_CODER_1_5B, LocalSetup, free_port, run_local_server  # noqa: E402
 from factline.settings import Settings  # noqa: E402
 from tests.fakes.fake_llm import running_fake_llm  # noqa: E402
@@ -113,12 +114,16 @@ def worker_processes(count: int, env: dict[str, str]) -> Iterator[None]:
 
 @contextmanager
 def service_process(
-    llm_url: str, processes: int = 1, worker_count: int = 0, **settings: str
+    llm_url: str,
+    processes: int = 1,
+    worker_count: int = 0,
+    command: tuple[str, ...] = (str(BIN / "factline"), "serve"),
+    **settings: str,
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """`service`, also yielding the `factline serve` process (with `processes` > 1, the supervisor
     of that many HTTP processes, yielded once all listen; they need a PostgreSQL `database_url`);
     `settings` are more FACTLINE_* variables. With `worker_count`, batches go to that many
-    `factline worker` processes, not the service's own."""
+    `factline worker` processes, not the service's own. `command` serves in its place."""
     port = free_port()
     database = Path(tempfile.mkdtemp(prefix="factline-bench-")) / "bench.db"
     env = {k: v for k, v in os.environ.items() if not k.startswith("FACTLINE_")}
@@ -137,7 +142,7 @@ def service_process(
     if worker_count:
         env["FACTLINE_BATCH_WORKERS_IN_PROCESS"] = "false"
     with (
-        process([str(BIN / "factline"), "serve"], f"http://127.0.0.1:{port}/health", env) as proc,
+        process(list(command), f"http://127.0.0.1:{port}/health", env) as proc,
         worker_processes(worker_count, env),
     ):
         if processes > 1:
@@ -812,6 +817,7 @@ def main() -> None:
 
     print("overhead (fake LLM answering after 1 s)...", flush=True)
     overhead = measure_overhead(1000, args.runs, 15)
+    stages = measure_stages(1000, 30)
     print("throughput (instant fake LLM)...", flush=True)
     with running_postgres(bin_dir) as postgres:
         throughput = {
@@ -852,6 +858,25 @@ def main() -> None:
             f"| {name} ({row['chars']} chars) | {summary(row['p50_ms'], 'ms')} | "
             f"{summary(row['p99_ms'], 'ms')} | {statistics.median(row['p50_ms']) / 10:.2f} % |"
         )
+    staged = sum(stages["stages"].values())
+    lines += [
+        "",
+        "### Where it goes",
+        "",
+        f"The 4 KB article, {stages['requests']} sequential requests a second apart (fake LLM at "
+        f"{stages['latency_ms']:g} ms), through `python -m bench.stages serve`: `factline serve` with a "
+        "time stamp where each stage begins and ends (`bench/stages.py`). Medians per stage; their "
+        f"overhead's median here {stages['overhead']:.2f} ms. After the LLM's idle second the caches are "
+        "cold: the same code takes about half as long under load (see CPU per extraction below).",
+        "",
+        "| stage | ms (median) |",
+        "|---|---|",
+    ]
+    lines += [f"| {stage} | {ms:.2f} |" for stage, ms in stages["stages"].items()]
+    lines.append(
+        f"| client, loopback, uvicorn before the app (overhead − stages; the last stamp follows the "
+        f"send) | {stages['overhead'] - staged:.2f} |"
+    )
     lines += [
         "",
         "## Throughput",

@@ -3,9 +3,9 @@
 The page chrome and the reporting cues (reported speech, stated stances and proposals, dated events)
 depend on the text only. Read while the model is answering, they cost an extraction no time: the
 ~0.8 ms they take on a 4 KB article would otherwise come after the answer, on top of the LLM's
-latency. Only what the requested types use is read, and the folded search index (~1 ms) stays
-lazy: only an excerpt the model did not copy exactly needs it, and under load every millisecond
-read in vain is taken from another request.
+latency. Only what the requested types use is read. The folded search index (~0.15 ms) is built
+too: only an excerpt the model did not copy exactly needs it, but every recorded answer of a real
+model (five of five articles) had one.
 """
 
 from __future__ import annotations
@@ -55,6 +55,7 @@ class ArticleReading:
     def read(self, types: Collection[ItemType]) -> ArticleReading:
         """Every analysis that grounding items of these types uses, now."""
         _ = self.chrome
+        _ = self.index.folded
         if ItemType.QUOTE in types:
             _ = self.reported_speech
         if ItemType.EVENT in types:

@@ -5,8 +5,17 @@ from __future__ import annotations
 import hypothesis
 import pytest
 
-from factline.grounding import ArticleIndex, Claims, _folded_view, fold, strip_quote_marks
+from factline.grounding import (
+    ArticleIndex,
+    Claims,
+    _char_by_char,
+    _folded_view,
+    _SpacesCollapsed,
+    fold,
+    strip_quote_marks,
+)
 from schemas import MatchKind
+from tests.conftest import ARTICLES
 
 ARTICLE = (
     "Zürich – «Ça va», a Lithuanian official, Dovilė Šakalienė, said.\n\n"
@@ -122,3 +131,24 @@ def test_fold_of_an_excerpt_matches_the_articles_folded_text(text: str) -> None:
     """Excerpts are folded whole (fast paths for ASCII); the article character by character, to keep
     offsets. Both must give the same text, or an excerpt would not be found in its article."""
     assert fold(text) == _folded_view(text.strip()).text
+
+
+@hypothesis.given(hypothesis.strategies.text(alphabet="aZ.,' \t\n\r\x1c“”‘’`´–—«»", max_size=40))
+@hypothesis.example("  Leading and trailing whitespace\t\n")
+@hypothesis.example("Paragraphs\n\n\nand   runs\t \tof  \x1c whitespace\r\n of every kind.")
+@hypothesis.example((ARTICLES / "000_38688fb7183b1fa4.txt").read_text("utf-8"))
+def test_an_ascii_articles_folded_view_maps_each_character_as_the_character_map_does(text: str) -> None:
+    """An ASCII article (once its marks are folded) keeps only its collapsed whitespace runs, not an
+    offset per character: every offset must still map to the same span of the original."""
+    view, by_character = _folded_view(text), _char_by_char(text)
+    assert isinstance(view, _SpacesCollapsed)
+    assert view.text == by_character.text
+    offsets = range(len(view.text))
+    assert [(view.start(i), view.end(i)) for i in offsets] == [
+        (by_character.start(i), by_character.end(i)) for i in offsets
+    ]
+
+
+def test_a_non_ascii_article_is_mapped_character_by_character() -> None:
+    assert _folded_view("Straße  ﬁnal Ǆ") == _char_by_char("Straße  ﬁnal Ǆ")
+    assert _folded_view("Straße  ﬁnal Ǆ").text == "strasse final dž"

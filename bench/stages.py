@@ -1,0 +1,158 @@
+"""Where a 4 KB extraction's overhead goes, stage by stage, in the running service.
+
+`python -m bench.stages serve` is `factline serve` (one process) with a time stamp taken where each
+stage begins and ends; `measure_stages` sends it sequential requests with the fake LLM answering
+after a fixed latency, and reports each stage's median. The stamps cost a few microseconds each.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import http.client
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+STAGES_FILE = "BENCH_STAGES_FILE"
+JSON = {"content-type": "application/json"}
+_marks: list[tuple[str, float]] = []
+
+
+def _stamp(label: str) -> None:
+    _marks.append((label, time.perf_counter()))
+
+
+def _timed(owner: Any, name: str, label: str) -> None:
+    """Stamp `label>` when `owner.name` is called and `label<` when it returns."""
+    original = getattr(owner, name)
+    if asyncio.iscoroutinefunction(original):
+
+        @functools.wraps(original)
+        async def timed_async(*args: Any, **kwargs: Any) -> Any:
+            _stamp(f"{label}>")
+            try:
+                return await original(*args, **kwargs)
+            finally:
+                _stamp(f"{label}<")
+
+        setattr(owner, name, timed_async)
+    else:
+
+        @functools.wraps(original)
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            _stamp(f"{label}>")
+            try:
+                return original(*args, **kwargs)
+            finally:
+                _stamp(f"{label}<")
+
+        setattr(owner, name, timed)
+
+
+def serve() -> int:
+    """`factline serve`, each extraction's stamps appended to the file `BENCH_STAGES_FILE` names."""
+    import api.request_id
+    import factline.cache
+    import factline.extraction
+    import factline.llm
+    import factline.llm_transport
+    from factline.cli import main
+
+    output = Path(os.environ[STAGES_FILE])
+    outer = api.request_id.RequestIdMiddleware.__call__
+
+    async def stamped(self: Any, scope: Any, receive: Any, send: Callable[[Any], Awaitable[None]]) -> None:
+        if scope["type"] != "http" or scope["path"] != "/v1/extractions":
+            await outer(self, scope, receive, send)
+            return
+        _marks.clear()
+        _stamp("asgi>")
+
+        async def stamped_send(message: Any) -> None:
+            await send(message)
+            if message["type"] == "http.response.body":
+                _stamp("sent")
+
+        await outer(self, scope, receive, stamped_send)
+        start = _marks[0][1]
+        # After the response has gone, between sequential requests: blocking the loop costs them nothing.
+        with output.open("a") as lines:  # noqa: ASYNC230
+            lines.write(json.dumps({label: (at - start) * 1000 for label, at in _marks}) + "\n")
+
+    api.request_id.RequestIdMiddleware.__call__ = stamped  # type: ignore[method-assign]
+    _timed(factline.cache.CachingExtractor, "extract", "cache")
+    _timed(factline.extraction.Extractor, "extract", "extractor")
+    _timed(factline.llm.LLMClient, "complete", "llm")
+    _timed(factline.llm_transport.AiohttpLLMTransport, "handle_async_request", "http")
+    _timed(factline.extraction, "assemble_extraction", "assemble")
+    sys.argv = ["factline", "serve"]
+    return main()
+
+
+# (stage, its start stamp, its end stamp)
+STAGES = (
+    ("uvicorn and litestar, before the handler (body, validation, middleware)", "asgi>", "cache>"),
+    ("cache key and look-up", "cache>", "extractor>"),
+    ("before the LLM call (quote candidates, chunk plan, prompt)", "extractor>", "llm>"),
+    ("instructor and openai, building and sending the request", "llm>", "http>"),
+    ("the LLM call's HTTP, beyond the fake's own time", "http>", "http<"),
+    ("openai and instructor, reading and validating the answer", "http<", "llm<"),
+    ("after the call, before grounding", "llm<", "assemble>"),
+    ("grounding and assembly", "assemble>", "assemble<"),
+    ("after assembly (cache entry, warnings)", "assemble<", "cache<"),
+    ("litestar and uvicorn, serialising and sending", "cache<", "sent"),
+)
+
+
+def measure_stages(latency_ms: float, requests: int) -> dict[str, Any]:
+    """Each stage's median time in ms over `requests` sequential extractions of the 4 KB article."""
+    from bench.run import article_4k, body, running_fake_llm, service_process
+
+    stamps = Path(tempfile.mkdtemp(prefix="factline-bench-stages-")) / "stages.jsonl"
+    os.environ[STAGES_FILE] = str(stamps)
+    command = (sys.executable, "-m", "bench.stages", "serve")
+    samples: list[tuple[float, float]] = []
+    with (
+        running_fake_llm(latency_ms) as llm,
+        service_process(llm.base_url, command=command) as (base, _),
+        httpx.Client(timeout=60) as stats,
+    ):
+        address = httpx.URL(base)
+        client = http.client.HTTPConnection(address.host, address.port, timeout=60)
+        for n in range(requests + 1):  # the first warms up
+            before = stats.get(f"{llm.root}/_stats").json()["answering_ms"]
+            started = time.perf_counter()
+            client.request("POST", "/v1/extractions", body(article_4k(), f"stages {n}"), JSON)
+            response = client.getresponse()
+            response.read()
+            elapsed = (time.perf_counter() - started) * 1000
+            if response.status != 200:
+                raise RuntimeError(f"extraction answered HTTP {response.status}")
+            samples.append((elapsed, stats.get(f"{llm.root}/_stats").json()["answering_ms"] - before))
+        client.close()
+    rows = [json.loads(line) for line in stamps.read_text().splitlines()][1:]
+    per_stage: dict[str, list[float]] = {stage: [] for stage, _, _ in STAGES}
+    overhead = []
+    for (elapsed, answering), stamp in zip(samples[1:], rows, strict=True):
+        for stage, start, end in STAGES:
+            per_stage[stage].append(stamp[end] - stamp[start] - (answering if start == "http>" else 0))
+        overhead.append(elapsed - answering)
+    return {
+        "latency_ms": latency_ms,
+        "requests": requests,
+        "stages": {stage: statistics.median(values) for stage, values in per_stage.items()},
+        "overhead": statistics.median(overhead),
+    }
+
+
+if __name__ == "__main__":
+    raise SystemExit(serve() if sys.argv[1:] == ["serve"] else 2)
