@@ -261,19 +261,22 @@ async def _python_load(url: str, text: str, seconds: int, connections: int) -> f
 
 
 def load_generator() -> str:
-    """wrk, installed with apt-get if missing where that is possible; else asyncio clients, which take
-    far more of the cores the service shares with them."""
+    """What loads the service: wrk, or asyncio clients, which take far more of the cores it shares."""
+    return "wrk" if shutil.which("wrk") else "python-httpx"
+
+
+def install_wrk() -> None:
+    """wrk with apt-get, where that is possible; without it the load comes from asyncio clients."""
     if shutil.which("wrk") is None:
         try:
             apt_get_install("wrk")
         except (OSError, RuntimeError, subprocess.TimeoutExpired) as error:
             print(f"wrk not installed ({error}); loading with python-httpx", flush=True)
-    return "wrk" if shutil.which("wrk") else "python-httpx"
 
 
 def load_rate(url: str, seconds: int) -> float:
     """Extractions per second of the 4 KB article, 32 connections, from wrk (or asyncio clients)."""
-    if shutil.which("wrk"):
+    if load_generator() == "wrk":
         return wrk_requests_per_second(url, article_4k(), seconds, 32)
     return asyncio.run(_python_load(url, article_4k(), seconds, 32))
 
@@ -782,6 +785,7 @@ def main() -> None:
         "--batches-only", action="store_true", help="print the batch sections only; BENCHMARKS.md untouched"
     )
     args = parser.parse_args()
+    install_wrk()
     print(f"load generator: {load_generator()}", flush=True)
 
     print("batch time...", flush=True)
