@@ -186,6 +186,20 @@ async def test_unusable_model_output_is_a_bad_gateway(
     await assert_still_serving(client, httpx_mock)
 
 
+async def test_an_answer_that_is_not_json_is_a_bad_gateway(
+    client: AsyncTestClient[Litestar], httpx_mock: HTTPXMock
+) -> None:
+    """A proxy in front of the LLM answering 200 with its own page is the endpoint's fault."""
+    httpx_mock.add_response(
+        url=COMPLETIONS_URL, text="<html>Service warming up</html>", headers={"content-type": "text/html"}
+    )
+    response = await client.post("/v1/extractions", json=SHORT.request_json())
+    problem = assert_problem(response, 502, "llm-output-unusable")
+    assert "not a JSON object" in problem["detail"]
+    assert len(httpx_mock.get_requests(url=COMPLETIONS_URL)) == 1  # no re-ask: the model said nothing
+    await assert_still_serving(client, httpx_mock)
+
+
 async def test_a_reask_makes_exactly_one_more_call_and_both_are_billed(
     client: AsyncTestClient[Litestar], httpx_mock: HTTPXMock
 ) -> None:

@@ -1,14 +1,20 @@
-"""The LLM module's adjustment to instructor keeps instructor's guarantee at a fraction of the cost."""
+"""factline.llm's shortcuts through instructor and the OpenAI SDK keep their guarantees, cheaper."""
 
 from __future__ import annotations
 
 import importlib
+import json
+from pathlib import Path
 from typing import Any
 
+import httpx
+import openai
 import pytest
+from openai._models import construct_type
+from openai.types.chat import ChatCompletion
 from pydantic import BaseModel
 
-from factline.llm import once_per_class
+from factline.llm import _completion, once_per_class
 
 async_validators = importlib.import_module("instructor.v2.validation.async_validators")
 instructor_patch = importlib.import_module("instructor.v2.core.patch")
@@ -44,3 +50,34 @@ def test_a_class_that_passes_is_checked_once_generics_every_time() -> None:
     check(list[Plain])
     check(list[Plain])
     assert seen == [Plain, list[Plain], list[Plain]]
+
+
+RECORDED = sorted((Path(__file__).parents[2] / "fixtures" / "llm").glob("*.json"))
+
+
+def _answer(body: bytes) -> httpx.Response:
+    return httpx.Response(200, content=body, request=httpx.Request("POST", "http://llm/v1/chat/completions"))
+
+
+@pytest.mark.parametrize("path", RECORDED, ids=lambda p: p.stem)
+def test_recorded_answers_read_as_the_sdk_reads_them(path: Path) -> None:
+    for exchange in json.loads(path.read_text("utf-8"))["exchanges"]:
+        answer = exchange["response"]["json"]
+        sdk = construct_type(type_=ChatCompletion, value=answer)
+        assert _completion(_answer(json.dumps(answer).encode())).model_dump() == sdk.model_dump()
+
+
+def test_an_answer_outside_the_sdk_types_is_read_leniently() -> None:
+    """Some OpenAI-compatible servers leave out fields or name their own finish reasons."""
+    lax = {
+        "choices": [{"index": 0, "finish_reason": "eos", "message": {"role": "assistant", "content": "{}"}}]
+    }
+    completion = _completion(_answer(json.dumps(lax).encode()))
+    assert completion.choices[0].message.content == "{}"
+    assert completion.choices[0].finish_reason == "eos"
+
+
+@pytest.mark.parametrize("body", [b"<html>Bad gateway</html>", b"[1, 2]", b""], ids=["html", "list", "empty"])
+def test_an_answer_that_is_no_json_object_is_an_api_error(body: bytes) -> None:
+    with pytest.raises(openai.APIResponseValidationError, match="not a JSON object"):
+        _completion(_answer(body))
