@@ -17,8 +17,10 @@ import sqlite3
 import uuid
 import weakref
 from datetime import UTC, datetime
+from typing import cast
 
 from sqlalchemy import bindparam, select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 import factline
@@ -67,6 +69,22 @@ def _served_from_cache(cached: Extraction, request: ExtractionRequest) -> Extrac
             "cached": True,
         }
     )
+
+
+async def _looked_up_reconnecting(engine: AsyncEngine, key: str) -> str | None:
+    """A lookup on a pooled connection used as it is, tried once more on a fresh one if it was lost
+    (a database restart): testing each connection first would cost a round trip on every lookup."""
+    try:
+        return await _looked_up(engine, key)
+    except DBAPIError as error:
+        if not error.connection_invalidated:
+            raise
+        return await _looked_up(engine, key)
+
+
+async def _looked_up(engine: AsyncEngine, key: str) -> str | None:
+    async with engine.connect() as connection:
+        return cast(str | None, await connection.scalar(_LOOKUP, {"key": key}))
 
 
 class _WriteBehind:
@@ -157,8 +175,7 @@ class CachingExtractor:
             row = self.blocking_reader.execute(_LOOKUP_SQL, (key,)).fetchone()
             found = row[0] if row is not None else None
         elif self.autocommit_reader is not None:
-            async with self.autocommit_reader.connect() as connection:
-                found = await connection.scalar(_LOOKUP, {"key": key})
+            found = await _looked_up_reconnecting(self.autocommit_reader, key)
         else:
             async with self.readers() as session:
                 found = await session.scalar(_LOOKUP, {"key": key})

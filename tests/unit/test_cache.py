@@ -76,6 +76,17 @@ async def test_postgresql_lookups_find_written_rows_outside_any_transaction(post
     after_restart = CachingExtractor(restarted, sessions(engine), autocommit_reader=lookups)  # type: ignore[arg-type]
     assert (await after_restart.extract(request)).cached
     assert restarted.calls == 0
+    # Connections are not tested before use: one lost to a database restart is replaced by the lookup.
+    async with engine.begin() as connection:
+        killed = await connection.scalar(
+            text(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        )
+    assert killed >= 1
+    assert (await after_restart.extract(request)).cached
+    assert restarted.calls == 0
     async with lookups.connect() as connection:  # each statement its own transaction: no BEGIN, no ROLLBACK
         await connection.execute(text("SELECT pg_sleep(0.01)"))
         # In a transaction, now() would still be the time before the sleep.
