@@ -847,8 +847,9 @@ def main() -> None:
         "## Overhead",
         "",
         "`POST /v1/extractions` latency minus the time the fake LLM took to answer as it measured it, "
-        "from a request's arrival in its app to its answer's hand-off to the socket (its 1 s latency, "
-        "its event loop's timer overshoot, its reading and writing; the 40 KB article's parts are "
+        "from its HTTP parser's first sight of a request to its answer's hand-off to the socket (its 1 s "
+        "latency, its event loop's timer overshoot, its parsing, reading and writing, as a provider's "
+        "server time is its own; the 40 KB article's parts are "
         "answered concurrently, so one call's time). Sequential requests, one second apart, from "
         "`http.client` over keep-alive (a client's own time is not the service's: httpx adds ~0.75 ms "
         f"after an idle second), {args.runs} runs of 15. Median of the runs' percentiles (min–max "

@@ -38,6 +38,7 @@ from typing import Any
 
 import httpx
 import uvicorn
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from factline.local_llm import free_port
 
@@ -190,6 +191,19 @@ def _reset_connection(send: Any) -> None:
     transport.abort()
 
 
+ARRIVED = "fake_llm.arrived"
+
+
+class StampingHttpToolsProtocol(HttpToolsProtocol):
+    """uvicorn's HTTP protocol, stamping each request's scope with when its first bytes were parsed:
+    the HTTP parsing before the app is called is the fake's time, as a provider's is its own."""
+
+    def on_message_begin(self) -> None:
+        arrived = time.perf_counter()
+        super().on_message_begin()
+        self.scope[ARRIVED] = arrived  # type: ignore[literal-required]
+
+
 class FakeLLM:
     """A bare ASGI app: no framework, so the fake costs as little CPU as possible under load."""
 
@@ -199,9 +213,9 @@ class FakeLLM:
         # out of the service's figures (both share the machine's cores).
         self._answers: dict[bytes, tuple[bytes, int, int]] = {}
         self.completions = 0
-        # Time from a completion request's arrival in this app to its answer's hand-off to the socket, as
-        # this process saw it: benchmarks subtract it rather than the nominal latency, which the event
-        # loop's timers overshoot by up to a millisecond, and it holds the fake's own reading and writing.
+        # Time from a completion request's first bytes in this process to its answer's hand-off to the
+        # socket: benchmarks subtract it rather than the nominal latency, which the event loop's timers
+        # overshoot by up to a millisecond, and it holds the fake's own parsing, reading and writing.
         self.answering_ms = 0.0
         self.by_fault: Counter[str] = Counter()
         self.tokens: Counter[str] = Counter()
@@ -276,7 +290,7 @@ class FakeLLM:
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             return
-        arrived = time.perf_counter()
+        arrived = scope.get(ARRIVED, time.perf_counter())
         body = b""
         more = True
         while more:
@@ -376,7 +390,7 @@ def main() -> None:
     args = parser.parse_args()
     uvicorn.run(
         FakeLLM(args.latency_ms / 1000), host="127.0.0.1", port=args.port, log_level="warning",
-        access_log=False, loop="uvloop", http="httptools",
+        access_log=False, loop="uvloop", http=StampingHttpToolsProtocol,
         timeout_graceful_shutdown=1,  # a hanging answer must not hold the fake's exit
     )  # fmt: skip
 
