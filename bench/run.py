@@ -291,8 +291,9 @@ def measure_throughput(runs: int, seconds: int, processes: int, **settings: str)
 # call is validation; prompt building inside the cache key is prompt building).
 PROFILE_PHASES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("request parsing (body, ExtractionRequest)", ("json_extractor",)),
-    ("cache key and lookup, cache writes", ("cache_key", "CachingExtractor._lookup", "_WriteBehind")),
-    ("token counting (chunk plan)", ("plan_chunks",)),
+    ("cache key and lookup, cache writes", ("cache_key", "CachingExtractor._lookup", "_WriteBehind._write")),
+    # An article likely within budget is counted in the LLM's wait (`within_budget`), others before.
+    ("token counting (chunk plan)", ("plan_chunks", "within_budget")),
     ("prompt building", ("plan_extraction_calls",)),
     ("validation of the model's answer", ("parse_response",)),
     (

@@ -13,6 +13,10 @@ def test_the_innermost_named_frame_decides_the_phase() -> None:
         "prompt building"
     )
     assert phase_of(stack(*handler, "cache_key", "dumps")) == "cache key and lookup, cache writes"
+    written = stack("Runner.run", "_WriteBehind._write_soon", "_WriteBehind._write", "model_dump_json")
+    assert phase_of(written) == "cache key and lookup, cache writes"
+    waiting = stack(*handler, "Extractor.extract", "_meanwhile", "within_budget", "BpeCounter.count")
+    assert phase_of(waiting) == "token counting (chunk plan)"
     called = stack(*handler, "LLMClient.complete", "retry_async_v2")
     assert phase_of(called) == "LLM client (openai + instructor + HTTP)"
     assert phase_of([*called, *stack("OpenAIJSONSchemaHandler.parse_response")]) == (
