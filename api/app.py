@@ -32,9 +32,9 @@ from factline.batch_store import BatchStore
 from factline.batch_workers import BatchWorkers
 from factline.cache import CachingExtractor
 from factline.database import (
-    autocommit_reader,
     blocking_reader,
     create_engine,
+    lookup_pool,
     sessions,
     upgrade_to_head,
 )
@@ -107,9 +107,9 @@ async def open_services(settings: Settings, stack: AsyncExitStack) -> Services:
     reader = blocking_reader(settings.database_url)
     if reader is not None:
         stack.callback(reader.close)
-    lookups = autocommit_reader(settings.database_url)
+    lookups = await lookup_pool(settings.database_url)
     if lookups is not None:
-        stack.push_async_callback(lookups.dispose)
+        stack.push_async_callback(lookups.close)
     extractor = Extractor(llm, effective)
     # Loaded off the loop while the rest starts, and waited for before the service takes requests:
     # loading at the first long article stalled it, and every request behind it, ~0.5 s.

@@ -19,9 +19,9 @@ import weakref
 from datetime import UTC, datetime
 from typing import cast
 
+import asyncpg
 from sqlalchemy import bindparam, select
-from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 import factline
 from factline.database import reading_sessions
@@ -36,6 +36,14 @@ from schemas import ArticleInfo, Extraction, ExtractionRequest, Usage, WarningCo
 
 _LOOKUP = select(CacheRow.extraction_json).where(CacheRow.key == bindparam("key"))
 _LOOKUP_SQL = f"SELECT extraction_json FROM {CacheRow.__tablename__} WHERE key = ?"
+_LOOKUP_PG = f"SELECT extraction_json FROM {CacheRow.__tablename__} WHERE key = $1"
+# How asyncpg reports a connection the server closed (asyncpg's protocol may meet the closing first).
+_CONNECTION_LOST = (
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.InternalClientError,
+    ConnectionError,
+)
 NO_USAGE = Usage(prompt_tokens=0, completion_tokens=0, total_tokens=0, llm_calls=0)
 
 
@@ -71,20 +79,14 @@ def _served_from_cache(cached: Extraction, request: ExtractionRequest) -> Extrac
     )
 
 
-async def _looked_up_reconnecting(engine: AsyncEngine, key: str) -> str | None:
+async def _looked_up_reconnecting(pool: asyncpg.Pool, key: str) -> str | None:
     """A lookup on a pooled connection used as it is, tried once more on a fresh one if it was lost
     (a database restart): testing each connection first would cost a round trip on every lookup."""
     try:
-        return await _looked_up(engine, key)
-    except DBAPIError as error:
-        if not error.connection_invalidated:
-            raise
-        return await _looked_up(engine, key)
-
-
-async def _looked_up(engine: AsyncEngine, key: str) -> str | None:
-    async with engine.connect() as connection:
-        return cast(str | None, await connection.scalar(_LOOKUP, {"key": key}))
+        return cast(str | None, await pool.fetchval(_LOOKUP_PG, key))
+    except _CONNECTION_LOST:
+        await pool.expire_connections()  # the others went with it
+        return cast(str | None, await pool.fetchval(_LOOKUP_PG, key))
 
 
 class _WriteBehind:
@@ -146,15 +148,15 @@ class CachingExtractor:
         extractor: Extractor,
         sessions: async_sessionmaker[AsyncSession],
         blocking_reader: sqlite3.Connection | None = None,
-        autocommit_reader: AsyncEngine | None = None,
+        lookup_pool: asyncpg.Pool | None = None,
     ) -> None:
         """`blocking_reader`, when given (SQLite), answers lookups without leaving the event loop;
-        `autocommit_reader` (PostgreSQL) without a transaction around them."""
+        `lookup_pool` (PostgreSQL) without SQLAlchemy or a transaction around them."""
         self.extractor = extractor
         self.sessions = sessions
         self.readers = reading_sessions(sessions)
         self.blocking_reader = blocking_reader
-        self.autocommit_reader = autocommit_reader
+        self.lookup_pool = lookup_pool
         self._writes = _WriteBehind(sessions)
         # Identical articles in flight at once wait for the first instead of calling the LLM too.
         self._in_flight: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
@@ -174,8 +176,8 @@ class CachingExtractor:
             # Plain SQL: building and compiling the statement cost more than SQLite's look-up.
             row = self.blocking_reader.execute(_LOOKUP_SQL, (key,)).fetchone()
             found = row[0] if row is not None else None
-        elif self.autocommit_reader is not None:
-            found = await _looked_up_reconnecting(self.autocommit_reader, key)
+        elif self.lookup_pool is not None:
+            found = await _looked_up_reconnecting(self.lookup_pool, key)
         else:
             async with self.readers() as session:
                 found = await session.scalar(_LOOKUP, {"key": key})

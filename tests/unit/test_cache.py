@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import text
 
 from factline.cache import CachingExtractor
-from factline.database import autocommit_reader, blocking_reader, create_engine, sessions, upgrade_to_head
+from factline.database import blocking_reader, create_engine, lookup_pool, sessions, upgrade_to_head
 from factline.extraction import assemble_extraction
 from factline.settings import Settings
 from schemas import Extraction, ExtractionRequest, Usage, facts_model_for
@@ -69,11 +69,11 @@ async def test_postgresql_lookups_find_written_rows_outside_any_transaction(post
     await writer.extract(request)
     await writer.aclose()
 
-    lookups = autocommit_reader(postgres_url)
+    lookups = await lookup_pool(postgres_url)
     assert lookups is not None
-    assert autocommit_reader("sqlite+aiosqlite:///factline.db") is None
+    assert await lookup_pool("sqlite+aiosqlite:///factline.db") is None
     restarted = CountingExtractor()
-    after_restart = CachingExtractor(restarted, sessions(engine), autocommit_reader=lookups)  # type: ignore[arg-type]
+    after_restart = CachingExtractor(restarted, sessions(engine), lookup_pool=lookups)  # type: ignore[arg-type]
     assert (await after_restart.extract(request)).cached
     assert restarted.calls == 0
     # Connections are not tested before use: one lost to a database restart is replaced by the lookup.
@@ -87,9 +87,9 @@ async def test_postgresql_lookups_find_written_rows_outside_any_transaction(post
     assert killed >= 1
     assert (await after_restart.extract(request)).cached
     assert restarted.calls == 0
-    async with lookups.connect() as connection:  # each statement its own transaction: no BEGIN, no ROLLBACK
-        await connection.execute(text("SELECT pg_sleep(0.01)"))
+    async with lookups.acquire() as connection:  # each statement its own transaction: no BEGIN, no ROLLBACK
+        await connection.execute("SELECT pg_sleep(0.01)")
         # In a transaction, now() would still be the time before the sleep.
-        assert await connection.scalar(text("SELECT statement_timestamp() - now() < interval '5 ms'"))
-    await lookups.dispose()
+        assert await connection.fetchval("SELECT statement_timestamp() - now() < interval '5 ms'")
+    await lookups.close()
     await engine.dispose()

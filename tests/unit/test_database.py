@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import event, text
 
-from factline.database import create_engine, reading_sessions, sessions
+from factline.database import asyncpg_connect_args, create_engine, reading_sessions, sessions
 
 
 async def test_a_read_does_not_wait_for_a_writer_holding_the_lock(tmp_path: Path) -> None:
@@ -88,3 +88,15 @@ async def test_session_makers_of_one_database_share_its_writer_queue(tmp_path: P
     await asyncio.wait_for(asyncio.gather(write(cache, "cache"), write(store, "store")), timeout=10)
     assert order == ["cache begins", "cache ends", "store begins", "store ends"]
     await engine.dispose()
+
+
+def test_lookup_connections_read_the_url_as_the_engine_does() -> None:
+    url = "postgresql+asyncpg://u:secret@db.internal:6432/facts?ssl=require&prepared_statement_cache_size=0"
+    assert asyncpg_connect_args(url) == {
+        "host": "db.internal",
+        "port": 6432,
+        "user": "u",
+        "password": "secret",
+        "database": "facts",
+        "ssl": "require",
+    }
