@@ -220,5 +220,11 @@ def merge_answers(answers: Iterable[ArticleFacts]) -> ArticleFacts:
     for answer in answers:
         for name in type(answer).model_fields:
             merged.setdefault(name, []).extend(answer.items(name))
-    fields: dict[str, Any] = dict.fromkeys(merged, (list[Any], ...))
-    return create_model("ArticleFacts", __base__=ArticleFacts, **fields).model_validate(merged)
+    return _merged_model(tuple(merged)).model_validate(merged)
+
+
+@cache
+def _merged_model(names: tuple[str, ...]) -> type[ArticleFacts]:
+    """One class per set of lists: building a pydantic class per extraction took ~0.5 ms."""
+    fields: dict[str, Any] = dict.fromkeys(names, (list[Any], ...))
+    return create_model("ArticleFacts", __base__=ArticleFacts, **fields)

@@ -6,7 +6,8 @@ import json
 
 from factline.prompting import extraction_prompt, plan_extraction_calls, quote_candidates_for
 from factline.recording import load_article_request
-from schemas import ALL_ITEM_TYPES, ExtractionRequest, facts_model_for
+from schemas import ALL_ITEM_TYPES, ArticleFacts, ExtractionRequest, facts_model_for
+from schemas.llm_output import merge_answers
 from tests.conftest import ARTICLES, make_settings
 
 ARTICLE = load_article_request(ARTICLES / "004_8dd281839903a95c.txt")
@@ -96,3 +97,28 @@ def test_the_schema_sent_is_structure_only_with_every_limit_kept_and_no_referenc
     event = schema["properties"]["events"]["items"]
     assert event["properties"]["excerpt"] == {"maxLength": 300, "type": "string"}
     assert event["required"] == ["summary", "excerpt", "date_text", "location", "participants"]
+
+
+def test_per_type_answers_merge_in_call_order_into_one_class_per_set_of_lists() -> None:
+    calls = plan_extraction_calls(ARTICLE, quote_candidates_for(ARTICLE), "per_type")
+    empty = {
+        "actors": [],
+        "quotes": [],
+        "reported_quotes": [],
+        "events": [],
+        "positions": [],
+        "proposals": [],
+    }
+    event = {"summary": "Talks", "date_text": None, "location": None, "participants": [], "excerpt": "talks"}
+
+    def answers(summary: str) -> list[ArticleFacts]:
+        lists = empty | {"events": [event | {"summary": summary}]}
+        return [call.response_model.model_validate(lists) for call in calls]
+
+    first, second = merge_answers(answers("one")), merge_answers(answers("two"))
+    assert list(type(first).model_fields) == [
+        name for call in calls for name in call.response_model.model_fields
+    ]
+    assert [event.summary for event in first.items("events")] == ["one"]
+    assert [event.summary for event in second.items("events")] == ["two"]
+    assert type(first) is type(second)  # not a new pydantic class per extraction
