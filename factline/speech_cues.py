@@ -41,12 +41,11 @@ _PARTICIPLES = frozenset(
     """saying adding noting stressing emphasizing emphasising warning arguing insisting explaining
     calling describing declaring stating telling claiming acknowledging admitting writing""".split()  # noqa: SIM905
 )
+_CUE_STARTS = {word[0] for word in (*_PARTICIPLES, *_FINITE, "pointed out", "according to", "According to")}
 # The lookahead on a cue's first letter spares trying every alternative at every word: 0.21 -> 0.12 ms.
 _CUE = re.compile(
     r"\b(?=[{}])(?:(?P<according>[Aa]ccording to)|(?P<participle>{})|(?P<finite>pointed out|{}))\b".format(
-        "".join(sorted({word[0] for word in _PARTICIPLES | _FINITE} | set("Aap"))),
-        "|".join(sorted(_PARTICIPLES)),
-        "|".join(sorted(_FINITE)),
+        "".join(sorted(_CUE_STARTS)), "|".join(sorted(_PARTICIPLES)), "|".join(sorted(_FINITE))
     )
 )
 _INVERTED_CUE = re.compile(r"[\s,]*(?P<verb>{})\s+".format("|".join(sorted(_INVERTED))))
