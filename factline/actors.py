@@ -11,6 +11,7 @@ import re
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from factline.coreference import (
     content_stems,
@@ -34,8 +35,10 @@ _LEADING_ARTICLE = re.compile(r"^(the|a|an)\s+")
 _POSSESSIVE = re.compile(r"'s?$")
 
 
+@lru_cache(maxsize=8192)
 def actor_key(name: str) -> str:
-    """Comparable form of a name: folded, without a leading article or possessive."""
+    """Comparable form of a name: folded, without a leading article or possessive. Remembered: every
+    name, title and mention is compared with every actor's, again for each item naming one."""
     key = fold(name).strip(" .,;:")
     key = _LEADING_ARTICLE.sub("", key)
     return _POSSESSIVE.sub("", key).strip()
