@@ -30,6 +30,7 @@ import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTICLES = ROOT / "fixtures" / "articles"
+RECORDINGS = sorted((ROOT / "fixtures" / "llm").glob("*.json"))  # exchanges recorded from a real model
 BIN = Path(sys.executable).parent
 sys.path.insert(0, str(ROOT))
 
@@ -457,9 +458,7 @@ def measure_recorded_grounding(iterations: int) -> list[dict[str, Any]]:
     always (normalised and fuzzy matches, excerpts and dates not in the text at all), and the text's
     own reading adds what it missed. Each article's text is read beforehand, as in the LLM's wait.
     """
-    return [
-        _recorded_grounding(path, iterations) for path in sorted((ROOT / "fixtures" / "llm").glob("*.json"))
-    ]
+    return [_recorded_grounding(path, iterations) for path in RECORDINGS]
 
 
 def _recorded_grounding(path: Path, iterations: int) -> dict[str, Any]:
@@ -474,10 +473,9 @@ def _recorded_grounding(path: Path, iterations: int) -> dict[str, Any]:
     request = ExtractionRequest.model_validate(fixture["request"] | {"text": text})
     candidates = quote_candidates_for(request)
     calls = plan_extraction_calls(request, candidates, fixture["recorded"]["extraction_calls"])
-    contents = [e["response"]["json"]["choices"][0]["message"]["content"] for e in fixture["exchanges"]]
     facts = merge_answers(
         call.response_model.model_validate_json(content)
-        for call, content in zip(calls, contents, strict=True)
+        for call, content in zip(calls, answer_contents(fixture), strict=True)
     )
     usage = Usage(prompt_tokens=1, completion_tokens=1, total_tokens=2, llm_calls=1)
     readings = [ArticleReading(text).read(request.types) for _ in range(iterations + 1)]
@@ -799,16 +797,20 @@ def batch_sections(timing: list[dict[str, Any]], memory: dict[str, Any]) -> list
     return lines
 
 
+def answer_contents(fixture: dict[str, Any]) -> list[str]:
+    """The model's answer of each recorded call (one exchange per call, one call per type)."""
+    return [
+        exchange["response"]["json"]["choices"][0]["message"]["content"]
+        for exchange in fixture["exchanges"]
+        if exchange["response"]["status_code"] == 200
+    ]
+
+
 def completion_per_item() -> list[dict[str, Any]]:
     rows = []
-    for path in sorted((ROOT / "fixtures" / "llm").glob("*.json")):
+    for path in RECORDINGS:
         fixture = json.loads(path.read_text("utf-8"))
-        # One exchange per call (one call per type): the items of every answer.
-        answers = [
-            json.loads(exchange["response"]["json"]["choices"][0]["message"]["content"])
-            for exchange in fixture["exchanges"]
-            if exchange["response"]["status_code"] == 200
-        ]
+        answers = [json.loads(content) for content in answer_contents(fixture)]
         items = sum(len(value) for answer in answers for value in answer.values() if isinstance(value, list))
         tokens = fixture["summary"]["usage"]["completion_tokens"]
         rows.append({"article": path.stem, "completion_tokens": tokens, "items": items})

@@ -135,8 +135,7 @@ async def lookup_pool(url: str) -> asyncpg.Pool | None:
     one lost to a restart is replaced by the lookup that meets it (`factline.cache`). SQLite gets
     None: `blocking_reader` is its cheaper path.
     """
-    parsed = make_url(url)
-    if parsed.get_backend_name() != "postgresql":
+    if make_url(url).get_backend_name() != "postgresql":
         return None
     return await asyncpg.create_pool(min_size=1, max_size=5, reset=_unchanged, **asyncpg_connect_args(url))
 

@@ -83,12 +83,13 @@ class RetryingTransport(httpx.AsyncBaseTransport):
         else:
             if not _retryable(first):
                 return first
-        known: list[httpx.Response | Exception] = [first]
+        replayed: httpx.Response | Exception | None = first
 
         async def attempt() -> httpx.Response:
-            if not known:
+            nonlocal replayed
+            if replayed is None:
                 return await self._send(request)
-            outcome = known.pop()
+            outcome, replayed = replayed, None
             if isinstance(outcome, Exception):
                 raise outcome
             return outcome
