@@ -111,3 +111,47 @@ async def test_writing_an_outcome_does_not_hold_an_llm_slot(tmp_path: Path) -> N
     await asyncio.wait_for(workers.stop(), timeout=5)
     assert extractor.most_inside == 2
     await engine.dispose()
+
+
+class CountingStore(BatchStore):
+    """Counts claims (write transactions) and looks (reads)."""
+
+    claims: int = 0
+    looks: int = 0
+
+    async def claim(self, owner: str) -> ClaimedItem | None:
+        self.claims += 1
+        return await super().claim(owner)
+
+    async def has_claimable(self) -> bool:
+        self.looks += 1
+        return await super().has_claimable()
+
+
+async def test_idle_workers_look_by_reads_and_claim_what_arrives(tmp_path: Path) -> None:
+    """With the queue empty, each poll is one read: a claim is a write transaction, on SQLite taken
+    under the one writer lock. Work queued meanwhile is claimed at the next look."""
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}")
+    await upgrade_to_head(engine)
+    store = CountingStore(sessions(engine), lease_seconds=60)
+    extractor = SlotCountingExtractor()
+    workers = BatchWorkers(
+        store,
+        extractor,  # type: ignore[arg-type]
+        _problem,
+        concurrency=4,
+        lease_seconds=60,
+        poll_seconds=0.02,
+    )
+    await workers.start()
+    await asyncio.sleep(0.4)  # ~20 polls
+    assert store.looks >= 10
+    assert store.claims == len(workers.owners)  # each worker's first claim, none per poll
+    await store.create(ArchiveKind.NDJSON, None, None, _chunk(3), _problem)  # no wake: found by a look
+    for _ in range(100):
+        if extractor.done == 3:
+            break
+        await asyncio.sleep(0.02)
+    assert extractor.done == 3
+    await asyncio.wait_for(workers.stop(), timeout=5)
+    await engine.dispose()
