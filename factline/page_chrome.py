@@ -17,6 +17,7 @@ takes from a chrome region is dropped afterwards with a `page_chrome` warning.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass
 
 _CHROME_LINE = re.compile(
@@ -82,15 +83,21 @@ class PageChrome:
 
     def __init__(self, text: str) -> None:
         self.regions = _detect(_lines(text))
+        self._ends = [region.end for region in self.regions]  # regions are in text order, disjoint
 
     def __bool__(self) -> bool:
         return bool(self.regions)
 
     def share_of(self, start: int, end: int) -> float:
-        """Which share of `[start, end)` lies in chrome."""
+        """Which share of `[start, end)` lies in chrome. Only the regions the span reaches are
+        visited: a long page has dozens, and every excerpt and actor mention is asked about."""
         if end <= start:
             return 0.0
-        covered = sum(max(0, min(end, r.end) - max(start, r.start)) for r in self.regions)
+        covered = 0
+        for region in self.regions[bisect_right(self._ends, start) :]:
+            if region.start >= end:
+                break
+            covered += min(end, region.end) - max(start, region.start)
         return covered / (end - start)
 
     def covers(self, start: int, end: int) -> bool:

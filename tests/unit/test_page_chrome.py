@@ -99,3 +99,16 @@ def test_a_span_counts_as_chrome_when_most_of_it_lies_in_chrome() -> None:
     appeal = CAPTURE.index("Dear RS readers")
     assert chrome.covers(appeal - 10, appeal + 90)
     assert not chrome.covers(appeal - 90, appeal + 10)
+
+
+def test_share_of_counts_every_region_a_span_reaches() -> None:
+    """Spans starting and ending inside, between and across the capture's regions, against the share
+    counted over all regions one by one."""
+    chrome = PageChrome(CAPTURE)
+    assert len(chrome.regions) > 3
+    edges = sorted({edge for region in chrome.regions for edge in (region.start, region.end)})
+    offsets = sorted({*range(0, len(CAPTURE), 97), *edges, *(e - 1 for e in edges), *(e + 1 for e in edges)})
+    for start in offsets:
+        for end in (start, start + 1, start + 40, start + 400, len(CAPTURE)):
+            covered = sum(max(0, min(end, r.end) - max(start, r.start)) for r in chrome.regions)
+            assert chrome.share_of(start, end) == (covered / (end - start) if end > start else 0.0)
