@@ -114,6 +114,7 @@ class ActorDirectory:
         # Stems of a piece of text, remembered for this article: every pronoun or title resolved
         # compares each person's roles and mentions again.
         self._stems: dict[str, frozenset[str]] = {}
+        self._context_stems: dict[tuple[int, int], frozenset[str]] = {}
 
     def add(self, model_actors: Iterable[ModelActor]) -> None:
         for actor in model_actors:
@@ -290,11 +291,17 @@ class ActorDirectory:
 
     def _role_stems(self, position: int) -> set[str]:
         """Stems of the words that say what this person is: roles, and how the text introduces them."""
-        text = self._index.text
-        pieces = [*self._entries[position].roles]
-        for mention in self._mentions[position]:
-            pieces += [mention.text, role_context(text, mention.start, mention.end)]
-        return set().union(*map(self._stems_of, pieces))
+        roles = map(self._stems_of, self._entries[position].roles)
+        return set().union(*roles, *map(self._mention_stems, self._mentions[position]))
+
+    def _mention_stems(self, mention: Span) -> frozenset[str]:
+        """Stems of a mention and of the words around it that give it a role: the same each time a
+        title or pronoun asks about its person, which in a long article is hundreds of times."""
+        key = (mention.start, mention.end)
+        if (stems := self._context_stems.get(key)) is None:
+            context = role_context(self._index.text, mention.start, mention.end)
+            stems = self._context_stems[key] = self._stems_of(mention.text) | self._stems_of(context)
+        return stems
 
     def _stems_of(self, piece: str) -> frozenset[str]:
         if (stems := self._stems.get(piece)) is None:
