@@ -190,8 +190,7 @@ def measure_overhead(
     the Python clients (httpx took ~0.75 ms more per request after an idle second), and the client's
     time is not the service's. The fake's statistics are read over a connection of their own.
     `isolated`: the service on cores of its own, the fake LLM and the client on the others, as on
-    other machines they would be; sharing cores, the client woken by the response preempts the service
-    still sending it.
+    other machines they would be: sharing cores, they can preempt it and share its caches.
     """
     results: dict[str, Any] = {}
     service_cores, apparatus_cores = split_cores() if isolated else (None, None)
@@ -947,9 +946,9 @@ def main() -> None:
         "`http.client` over keep-alive (a client's own time is not the service's: httpx adds ~0.75 ms "
         f"after an idle second), {args.runs} runs of 15. Median of the runs' percentiles (min–max "
         "across runs). On this machine the fake LLM and the client run beside the service; in production "
-        "they are other machines. Sharing the two cores, the client woken by the response it reads "
-        "preempts the service still sending it (see the wall and CPU times below); with the service on a "
-        "core of its own (`os.sched_setaffinity`), that interference is gone, not the wake-ups.",
+        "they are other machines. Measured twice: sharing the two cores with them, and on a core of its "
+        "own (`os.sched_setaffinity`), where they cannot preempt it (the client woken by the response it "
+        "reads, while the service is still sending it) nor share its core's caches.",
         "",
         "| service | article | p50 overhead | p99 overhead | p50 as share of a 1 s LLM call |",
         "|---|---|---|---|---|",
