@@ -1,11 +1,14 @@
-"""Stopping the workers (SIGTERM, shutdown) never cuts a database step short, and hands items back."""
+"""The batch workers on a real SQLite file: stopping them (SIGTERM, shutdown) never cuts a database step
+short and hands items back; writing an outcome holds no LLM slot; idle, they look by reads."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from factline.archives import ArchiveEntry
 from factline.batch_store import BatchStore, ClaimedItem
@@ -14,6 +17,8 @@ from factline.database import create_engine, sessions, upgrade_to_head
 from factline.llm import LLMClient
 from schemas import ArchiveKind, ExtractionRequest, Problem
 from tests.conftest import make_settings
+
+StoreT = TypeVar("StoreT", bound=BatchStore)
 
 
 async def _chunk(count: int) -> AsyncIterator[Sequence[ArchiveEntry]]:
@@ -46,19 +51,22 @@ def _problem(error: Exception) -> Problem:
     return Problem(type="urn:x", title="t", status=502, detail=str(error))
 
 
-async def test_stop_lets_a_database_step_finish_and_hands_the_rest_back(tmp_path: Path) -> None:
+async def _store(tmp_path: Path, kind: type[StoreT]) -> tuple[AsyncEngine, StoreT]:
     engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}")
     await upgrade_to_head(engine)
-    store = SlowFinishStore(sessions(engine), lease_seconds=60)
-    batch_id = await store.create(ArchiveKind.NDJSON, None, None, _chunk(3), _problem)
-    workers = BatchWorkers(
-        store,
-        Extractor(),
-        _problem,
-        concurrency=3,
-        lease_seconds=60,
-        poll_seconds=0.05,  # type: ignore[arg-type]
+    return engine, kind(sessions(engine), lease_seconds=60)
+
+
+def _workers(store: BatchStore, extractor: Any, concurrency: int, poll_seconds: float = 0.05) -> BatchWorkers:
+    return BatchWorkers(
+        store, extractor, _problem, concurrency=concurrency, lease_seconds=60, poll_seconds=poll_seconds
     )
+
+
+async def test_stop_lets_a_database_step_finish_and_hands_the_rest_back(tmp_path: Path) -> None:
+    engine, store = await _store(tmp_path, SlowFinishStore)
+    batch_id = await store.create(ArchiveKind.NDJSON, None, None, _chunk(3), _problem)
+    workers = _workers(store, Extractor(), concurrency=3)
     await workers.start()
     await asyncio.sleep(0.15)  # all three claimed; the first is writing its outcome
     await asyncio.wait_for(workers.stop(), timeout=5)
@@ -91,19 +99,10 @@ class SlotCountingExtractor:
 async def test_writing_an_outcome_does_not_hold_an_llm_slot(tmp_path: Path) -> None:
     """Two items at a time in the LLM's hands, never more, and the next two extract while the last
     two's outcomes are written (300 ms each, one writer at a time on SQLite)."""
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}")
-    await upgrade_to_head(engine)
-    store = SlowFinishStore(sessions(engine), lease_seconds=60)
+    engine, store = await _store(tmp_path, SlowFinishStore)
     await store.create(ArchiveKind.NDJSON, None, None, _chunk(8), _problem)
     extractor = SlotCountingExtractor()
-    workers = BatchWorkers(
-        store,
-        extractor,  # type: ignore[arg-type]
-        _problem,
-        concurrency=2,
-        lease_seconds=60,
-        poll_seconds=0.05,
-    )
+    workers = _workers(store, extractor, concurrency=2)
     await workers.start()
     await asyncio.sleep(0.25)  # the first two are being written (0.05 s in the LLM, then 0.3 s)
     assert store.finished == 0
@@ -131,18 +130,9 @@ class CountingStore(BatchStore):
 async def test_idle_workers_look_by_reads_and_claim_what_arrives(tmp_path: Path) -> None:
     """With the queue empty, each poll is one read: a claim is a write transaction, on SQLite taken
     under the one writer lock. Work queued meanwhile is claimed at the next look."""
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}")
-    await upgrade_to_head(engine)
-    store = CountingStore(sessions(engine), lease_seconds=60)
+    engine, store = await _store(tmp_path, CountingStore)
     extractor = SlotCountingExtractor()
-    workers = BatchWorkers(
-        store,
-        extractor,  # type: ignore[arg-type]
-        _problem,
-        concurrency=4,
-        lease_seconds=60,
-        poll_seconds=0.02,
-    )
+    workers = _workers(store, extractor, concurrency=4, poll_seconds=0.02)
     await workers.start()
     await asyncio.sleep(0.4)  # ~20 polls
     assert store.looks >= 10
