@@ -977,7 +977,7 @@ def main() -> None:
     ]
     lines += [
         f"| {stage} | {ms:.2f} | "
-        + ("in the wait: the text reading" if "HTTP" in stage else f"{stages['cpu'][stage]:.2f}")
+        + ("in the wait: the text reading" if stages["cpu"][stage] is None else f"{stages['cpu'][stage]:.2f}")
         + " |"
         for stage, ms in stages["stages"].items()
     ]
