@@ -956,8 +956,8 @@ def main() -> None:
     for placement, sizes in overhead.items():
         for name, row in sizes.items():
             lines.append(
-                f"| {placement} | {name} ({row['chars']} chars) | {summary(row['p50_ms'], 'ms')} | "
-                f"{summary(row['p99_ms'], 'ms')} | {statistics.median(row['p50_ms']) / 10:.2f} % |"
+                f"| {placement} | {name} ({row['chars']} chars) | {summary(row['p50_ms'], 'ms', 2)} | "
+                f"{summary(row['p99_ms'], 'ms', 2)} | {statistics.median(row['p50_ms']) / 10:.2f} % |"
             )
     staged = sum(stages["stages"].values())
     lines += [
