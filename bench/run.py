@@ -173,27 +173,28 @@ def on_cores(cores: set[int] | None) -> Iterator[None]:
         os.sched_setaffinity(0, before)
 
 
-def split_cores() -> tuple[set[int], set[int]]:
-    """The machine's cores in two halves: for the service, and for the fake LLM and the client."""
+def split_cores() -> tuple[set[int], set[int]] | None:
+    """The machine's cores in two halves: for the service, and for the fake LLM and the client; None
+    with one core, which cannot be split."""
     cores = sorted(os.sched_getaffinity(0))
     if len(cores) < 2:
-        raise RuntimeError("isolating the service needs two cores")
+        return None
     return set(cores[len(cores) // 2 :]), set(cores[: len(cores) // 2])
 
 
 def measure_overhead(
-    latency_ms: float, runs: int, requests: int, *, isolated: bool = False
+    latency_ms: float, runs: int, requests: int, *, split: tuple[set[int], set[int]] | None = None
 ) -> dict[str, Any]:
     """Latency of POST /v1/extractions minus the fake LLM's latency, per article size.
 
     The client is the standard library's `http.client` on one keep-alive connection: it costs least of
     the Python clients (httpx took ~0.75 ms more per request after an idle second), and the client's
     time is not the service's. The fake's statistics are read over a connection of their own.
-    `isolated`: the service on cores of its own, the fake LLM and the client on the others, as on
-    other machines they would be: sharing cores, they can preempt it and share its caches.
+    `split` (`split_cores()`): the service on cores of its own, the fake LLM and the client on the
+    others, as on other machines they would be: sharing cores, they can preempt it and share its caches.
     """
     results: dict[str, Any] = {}
-    service_cores, apparatus_cores = split_cores() if isolated else (None, None)
+    service_cores, apparatus_cores = split or (None, None)
     with ExitStack() as stack:
         stack.enter_context(on_cores(apparatus_cores))
         llm = stack.enter_context(running_fake_llm(latency_ms))
@@ -909,9 +910,9 @@ def main() -> None:
     overhead = {
         "sharing the machine's cores with the fake LLM and the client": measure_overhead(1000, args.runs, 15)
     }
-    if len(os.sched_getaffinity(0)) >= 2:  # one core cannot be split
+    if split := split_cores():
         overhead["on a core of its own (the fake LLM and the client on the other)"] = measure_overhead(
-            1000, args.runs, 15, isolated=True
+            1000, args.runs, 15, split=split
         )
     stages = measure_stages(1000, 30)
     print("throughput (instant fake LLM)...", flush=True)
