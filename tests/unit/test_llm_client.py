@@ -13,8 +13,11 @@ import pytest
 from openai._models import construct_type
 from openai.types.chat import ChatCompletion
 from pydantic import BaseModel
+from pytest_httpx import HTTPXMock
 
-from factline.llm import _completion, once_per_class
+from factline.errors import LLMError
+from factline.llm import CallLog, LLMClient, _completion, once_per_class
+from tests.conftest import COMPLETIONS_URL, LLM_BASE_URL, make_settings
 
 async_validators = importlib.import_module("instructor.v2.validation.async_validators")
 instructor_patch = importlib.import_module("instructor.v2.core.patch")
@@ -81,3 +84,72 @@ def test_an_answer_outside_the_sdk_types_is_read_leniently() -> None:
 def test_an_answer_that_is_no_json_object_is_an_api_error(body: bytes) -> None:
     with pytest.raises(openai.APIResponseValidationError, match="not a JSON object"):
         _completion(_answer(body))
+
+
+class Named(BaseModel):
+    name: str
+
+
+NAMED = '{"name": "Ada"}'
+
+
+def _named_answer(_: httpx.Request) -> httpx.Response:
+    answer = {
+        "id": "chatcmpl-1",
+        "object": "chat.completion",
+        "created": 0,
+        "model": "m",
+        "choices": [
+            {
+                "index": 0,
+                "finish_reason": "stop",
+                "message": {"role": "assistant", "content": '{"name": "Ada"}'},
+            }
+        ],
+        "usage": {"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5},
+    }
+    return httpx.Response(200, json=answer)
+
+
+async def test_the_llm_receives_the_request_the_sdk_would_send(httpx_mock: HTTPXMock) -> None:
+    """Built once from the SDK's own URL, headers and key; a transport retry re-sends the same request,
+    idempotency key included, and every call has a key of its own."""
+    httpx_mock.add_response(url=COMPLETIONS_URL, status_code=503, headers={"retry-after": "0"})
+    httpx_mock.add_callback(_named_answer, url=COMPLETIONS_URL, is_reusable=True)
+    llm = LLMClient(make_settings(llm_api_key="sk-test", llm_max_retries=1))
+    for _ in range(2):
+        answer = await llm.complete([{"role": "user", "content": "Who?"}], Named, CallLog())
+        assert answer.name == "Ada"
+    await llm.aclose()
+    first, retried, second = httpx_mock.get_requests(url=COMPLETIONS_URL)
+    sdk = openai.AsyncOpenAI(base_url=LLM_BASE_URL, api_key="sk-test")
+    for request in (first, retried, second):
+        assert request.headers["authorization"] == "Bearer sk-test"
+        assert request.headers["user-agent"] == sdk.user_agent
+        assert request.headers["content-type"] == "application/json"
+        assert json.loads(request.content)["model"] == "qwen2.5-coder-1.5b-instruct-q4_k_m"
+    assert retried.headers["idempotency-key"] == first.headers["idempotency-key"]
+    assert second.headers["idempotency-key"] != first.headers["idempotency-key"]
+
+
+@pytest.mark.parametrize(
+    ("status", "error"),
+    [
+        (400, openai.BadRequestError),
+        (401, openai.AuthenticationError),
+        (429, openai.RateLimitError),
+        (500, openai.InternalServerError),
+    ],
+)
+async def test_an_error_answer_is_the_sdks_error(httpx_mock: HTTPXMock, status: int, error: type) -> None:
+    httpx_mock.add_response(url=COMPLETIONS_URL, status_code=status, json={"error": {"message": "no"}})
+    llm = LLMClient(make_settings())
+    with pytest.raises(LLMError) as raised:
+        await llm.complete([{"role": "user", "content": "Who?"}], Named, CallLog())
+    await llm.aclose()
+    cause: BaseException | None = raised.value
+    while cause is not None and not isinstance(cause, openai.APIStatusError):
+        cause = cause.__cause__
+    assert isinstance(cause, error)
+    assert type(cause) is error
+    assert cause.status_code == status
