@@ -423,9 +423,15 @@ def _what_about(item: Position | Proposal) -> set[str]:
 
 
 def in_text_order(items: list[ItemT], prefix: str) -> list[ItemT]:
-    """Items sorted by where their evidence starts, numbered in that order."""
+    """Items sorted by where their evidence starts, numbered in that order.
+
+    Numbered in place, though the models are frozen: this assembly built them a moment before and
+    nothing else holds them yet (frozen models with list fields are unhashable: none sits in a set).
+    A copy of each (`model_copy`) was 7 % of a 4 KB article's assembly."""
     ordered = sorted(items, key=lambda item: item.evidence[0].start)
-    return [item.model_copy(update={"id": f"{prefix}_{n}"}) for n, item in enumerate(ordered, start=1)]
+    for n, item in enumerate(ordered, start=1):
+        item.__dict__["id"] = f"{prefix}_{n}"
+    return ordered
 
 
 def assemble_extraction(
