@@ -19,14 +19,13 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import httpx
 
-from bench.run import ROOT, article_4k, body, percentile, service_process
+from bench.run import ROOT, article_4k, body, percentile, service_process, timed_extraction
 from tests.fakes.fake_llm import running_fake_llm
 
 WORKING_TREE = "working tree"
@@ -84,22 +83,9 @@ def measure(revisions: tuple[str, str], requests: int, latency_ms: float) -> dic
         for round_number in range(requests + 1):
             order = revisions if round_number % 2 else revisions[::-1]
             for revision in order:
-                before = stats.get(f"{llm.root}/_stats").json()["answering_ms"]
-                started = time.perf_counter()
-                connection = connections[revision]
-                connection.request(
-                    "POST",
-                    "/v1/extractions",
-                    body(text, f"paired {round_number}"),
-                    {"content-type": "application/json"},
-                )
-                response = connection.getresponse()
-                response.read()
-                elapsed = (time.perf_counter() - started) * 1000
-                if response.status != 200:
-                    raise RuntimeError(f"{revision}: extraction answered HTTP {response.status}")
+                payload = body(text, f"paired {round_number}")
+                elapsed, answering = timed_extraction(connections[revision], llm, stats, payload)
                 if round_number:  # the first round warms up
-                    answering = stats.get(f"{llm.root}/_stats").json()["answering_ms"] - before
                     samples[revision].append(elapsed - answering)
         for connection in connections.values():
             connection.close()

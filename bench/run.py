@@ -37,7 +37,7 @@ sys.path.insert(0, str(ROOT))
 from bench.stages import measure_stages  # noqa: E402
 from factline.local_llm import QWEN_CODER_1_5B, LocalSetup, free_port, run_local_server  # noqa: E402
 from factline.settings import Settings  # noqa: E402
-from tests.fakes.fake_llm import running_fake_llm  # noqa: E402
+from tests.fakes.fake_llm import RunningFakeLLM, running_fake_llm  # noqa: E402
 from tests.listening import listening  # noqa: E402
 from tests.postgres import installed_binaries, running_postgres  # noqa: E402
 from tests.system_tools import apt_get_install  # noqa: E402
@@ -182,6 +182,25 @@ def split_cores() -> tuple[set[int], set[int]] | None:
     return set(cores[len(cores) // 2 :]), set(cores[: len(cores) // 2])
 
 
+def timed_extraction(
+    client: http.client.HTTPConnection, llm: RunningFakeLLM, stats: httpx.Client, payload: bytes
+) -> tuple[float, float]:
+    """One `POST /v1/extractions` on `client`: its latency and the fake LLM's share of it, in ms, the
+    fake's statistics read over `stats`. A long article's parts are answered concurrently: the LLM's
+    share of the wait is one call's time, not the sum of the calls' times."""
+    before = stats.get(f"{llm.root}/_stats").json()
+    started = time.perf_counter()
+    client.request("POST", "/v1/extractions", payload, {"content-type": "application/json"})
+    response = client.getresponse()
+    response.read()
+    elapsed = (time.perf_counter() - started) * 1000
+    if response.status != 200:
+        raise RuntimeError(f"extraction answered HTTP {response.status}")
+    after = stats.get(f"{llm.root}/_stats").json()
+    calls = after["completions"] - before["completions"]
+    return elapsed, (after["answering_ms"] - before["answering_ms"]) / calls
+
+
 def measure_overhead(
     latency_ms: float, runs: int, requests: int, *, split: tuple[set[int], set[int]] | None = None
 ) -> dict[str, Any]:
@@ -203,30 +222,15 @@ def measure_overhead(
         stats = stack.enter_context(httpx.Client(timeout=60))
         address = httpx.URL(base)
         client = http.client.HTTPConnection(address.host, address.port, timeout=60)
-
-        def extract(payload: bytes) -> None:
-            client.request("POST", "/v1/extractions", payload, {"content-type": "application/json"})
-            response = client.getresponse()
-            response.read()
-            if response.status != 200:
-                raise RuntimeError(f"extraction answered HTTP {response.status}")
-
         for name, text in (("4 KB", article_4k()), ("40 KB", article_40k())):
-            extract(body(text, "warm-up"))
+            timed_extraction(client, llm, stats, body(text, "warm-up"))
             p50s, p99s = [], []
             for _ in range(runs):
                 samples = []
                 for n in range(requests):
                     payload = body(text, f"{name} run {len(p50s)} request {n}")  # never a cache hit
-                    before = stats.get(f"{llm.root}/_stats").json()
-                    started = time.perf_counter()
-                    extract(payload)
-                    elapsed = (time.perf_counter() - started) * 1000
-                    after = stats.get(f"{llm.root}/_stats").json()
-                    # A long article's parts are answered concurrently: the LLM's share of the wait is
-                    # one call's time, not the sum of the calls' times.
-                    calls = after["completions"] - before["completions"]
-                    samples.append(elapsed - (after["answering_ms"] - before["answering_ms"]) / calls)
+                    elapsed, answering = timed_extraction(client, llm, stats, payload)
+                    samples.append(elapsed - answering)
                 p50s.append(percentile(samples, 50))
                 p99s.append(percentile(samples, 99))
             results[name] = {"chars": len(text), "p50_ms": p50s, "p99_ms": p99s}

@@ -23,7 +23,6 @@ from typing import Any
 import httpx
 
 STAGES_FILE = "BENCH_STAGES_FILE"
-JSON = {"content-type": "application/json"}
 _marks: list[tuple[str, float, float]] = []
 
 
@@ -119,7 +118,7 @@ def measure_stages(latency_ms: float, requests: int) -> dict[str, Any]:
     """Each stage's median time in ms over `requests` sequential extractions of the 4 KB article, wall
     and CPU: where they differ the service waited, its thread not running (preempted by the client or
     the fake LLM, or waking its core)."""
-    from bench.run import article_4k, body, running_fake_llm, service_process
+    from bench.run import article_4k, body, running_fake_llm, service_process, timed_extraction
 
     stamps = Path(tempfile.mkdtemp(prefix="factline-bench-stages-")) / "stages.jsonl"
     os.environ[STAGES_FILE] = str(stamps)
@@ -133,15 +132,7 @@ def measure_stages(latency_ms: float, requests: int) -> dict[str, Any]:
         address = httpx.URL(base)
         client = http.client.HTTPConnection(address.host, address.port, timeout=60)
         for n in range(requests + 1):  # the first warms up
-            before = stats.get(f"{llm.root}/_stats").json()["answering_ms"]
-            started = time.perf_counter()
-            client.request("POST", "/v1/extractions", body(article_4k(), f"stages {n}"), JSON)
-            response = client.getresponse()
-            response.read()
-            elapsed = (time.perf_counter() - started) * 1000
-            if response.status != 200:
-                raise RuntimeError(f"extraction answered HTTP {response.status}")
-            samples.append((elapsed, stats.get(f"{llm.root}/_stats").json()["answering_ms"] - before))
+            samples.append(timed_extraction(client, llm, stats, body(article_4k(), f"stages {n}")))
         client.close()
     rows = [json.loads(line) for line in stamps.read_text().splitlines()][1:]
     wall: dict[str, list[float]] = {stage: [] for stage, _, _ in STAGES}
