@@ -32,6 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 ARTICLES = ROOT / "fixtures" / "articles"
 RECORDINGS = sorted((ROOT / "fixtures" / "llm").glob("*.json"))  # exchanges recorded from a real model
 BIN = Path(sys.executable).parent
+SERVE = (str(BIN / "factline"), "serve")
 sys.path.insert(0, str(ROOT))
 
 from bench.stages import measure_stages  # noqa: E402
@@ -86,7 +87,7 @@ def process(
 @contextmanager
 def service(llm_url: str, processes: int = 1, worker_count: int = 0, **settings: str) -> Iterator[str]:
     """`factline serve` with its own fresh database, so no earlier run's cache answers."""
-    with service_process(llm_url, processes, worker_count, **settings) as (base, _):
+    with service_process(llm_url, processes, worker_count, SERVE, **settings) as (base, _):
         yield base
 
 
@@ -118,7 +119,7 @@ def service_process(
     llm_url: str,
     processes: int = 1,
     worker_count: int = 0,
-    command: tuple[str, ...] = (str(BIN / "factline"), "serve"),
+    command: tuple[str, ...] = SERVE,
     **settings: str,
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """`service`, also yielding the `factline serve` process (with `processes` > 1, the supervisor
@@ -224,7 +225,8 @@ def measure_overhead(
         client = http.client.HTTPConnection(address.host, address.port, timeout=60)
         for name, text in (("4 KB", article_4k()), ("40 KB", article_40k())):
             timed_extraction(client, llm, stats, body(text, "warm-up"))
-            p50s, p99s = [], []
+            p50s: list[float] = []
+            p99s: list[float] = []
             for _ in range(runs):
                 samples = []
                 for n in range(requests):
@@ -313,7 +315,7 @@ def load_rate(url: str, seconds: int) -> float:
 
 
 def measure_throughput(runs: int, seconds: int, processes: int, **settings: str) -> tuple[list[float], str]:
-    with running_fake_llm(0) as llm, service(llm.base_url, processes, **settings) as base:
+    with running_fake_llm(0) as llm, service(llm.base_url, processes, 0, **settings) as base:
         rates = [load_rate(f"{base}/v1/extractions", seconds) for _ in range(runs)]
     return rates, load_generator()
 
@@ -435,7 +437,7 @@ def measure_phases(iterations: int) -> dict[str, float]:
     )
     response_bytes = json.dumps(answer).encode()
     content = answer["choices"][0]["message"]["content"]
-    settings = Settings(_env_file=None, llm_base_url="http://fake/v1", llm_model="fake", local_model="none")  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, llm_base_url="http://fake/v1", llm_model="fake", local_model="none")
     transport = httpx.MockTransport(lambda _: httpx.Response(200, content=response_bytes))
     llm = LLMClient(settings, http_client=httpx.AsyncClient(transport=transport))
     facts = model.model_validate_json(content)
@@ -541,7 +543,7 @@ def measure_tokens() -> dict[str, Any] | None:
     from factline.prompting import CallPlan, plan_extraction_calls, quote_candidates_for
     from schemas import ExtractionRequest
 
-    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    settings = Settings(_env_file=None)
     setup = LocalSetup(settings.local_home, progress=lambda _: None)
     if not setup.is_ready(QWEN_CODER_1_5B):
         return None
@@ -625,6 +627,7 @@ def measure_batch_time(
         running_fake_llm(latency_ms) as llm,
         service(
             llm.base_url,
+            processes=1,
             worker_count=processes,
             batch_concurrency=str(concurrency // max(1, processes)),
             batch_poll_seconds="0.05",

@@ -118,7 +118,8 @@ def measure_stages(latency_ms: float, requests: int) -> dict[str, Any]:
     """Each stage's median time in ms over `requests` sequential extractions of the 4 KB article, wall
     and CPU: where they differ the service waited, its thread not running (preempted by the client or
     the fake LLM, or waking its core)."""
-    from bench.run import article_4k, body, running_fake_llm, service_process, timed_extraction
+    from bench.run import article_4k, body, service_process, timed_extraction
+    from tests.fakes.fake_llm import running_fake_llm
 
     stamps = Path(tempfile.mkdtemp(prefix="factline-bench-stages-")) / "stages.jsonl"
     os.environ[STAGES_FILE] = str(stamps)
