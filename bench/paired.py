@@ -14,7 +14,6 @@ REVISION defaults to the working tree, uncommitted changes included; BASE is any
 from __future__ import annotations
 
 import argparse
-import http.client
 import statistics
 import subprocess
 import sys
@@ -25,7 +24,15 @@ from pathlib import Path
 
 import httpx
 
-from bench.run import ROOT, article_4k, body, percentile, service_process, timed_extraction
+from bench.run import (
+    ROOT,
+    article_4k,
+    body,
+    keep_alive_connection,
+    percentile,
+    service_process,
+    timed_extraction,
+)
 from tests.fakes.fake_llm import running_fake_llm
 
 WORKING_TREE = "working tree"
@@ -77,8 +84,7 @@ def measure(revisions: tuple[str, str], requests: int, latency_ms: float) -> dic
         for revision in revisions:
             tree = stack.enter_context(source_tree(revision))
             base, _ = stack.enter_context(service_process(llm.base_url, command=serve_command(tree)))
-            address = httpx.URL(base)
-            connections[revision] = http.client.HTTPConnection(address.host, address.port, timeout=60)
+            connections[revision] = keep_alive_connection(base)
         text = article_4k()
         for round_number in range(requests + 1):
             order = revisions if round_number % 2 else revisions[::-1]
