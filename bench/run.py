@@ -444,7 +444,7 @@ def measure_phases(iterations: int) -> dict[str, float]:
     content = answer["choices"][0]["message"]["content"]
     settings = Settings(_env_file=None, llm_base_url="http://fake/v1", llm_model="fake", local_model="none")
     transport = httpx.MockTransport(lambda _: httpx.Response(200, content=response_bytes))
-    llm = LLMClient(settings, http_client=httpx.AsyncClient(transport=transport))
+    llm = LLMClient(settings, transport)
     facts = model.model_validate_json(content)
     usage = Usage(prompt_tokens=1, completion_tokens=1, total_tokens=2, llm_calls=1)
     result = asyncio.run(Extractor(llm, settings).extract(request))

@@ -28,6 +28,7 @@ import instructor
 import msgspec
 import openai
 from instructor.core.exceptions import IncompleteOutputException, InstructorRetryException
+from openai.types import CompletionUsage
 from openai.types.chat import ChatCompletion
 from pydantic import BaseModel, ValidationError
 
@@ -41,7 +42,7 @@ from factline.errors import (
     LLMTimeout,
     LLMUnavailable,
 )
-from factline.llm_transport import AiohttpLLMTransport, RetryingTransport, retry_after_seconds
+from factline.llm_transport import RetryingTransport, connection_transport, retry_after_seconds
 from factline.metrics import record_llm_call
 from factline.settings import Settings
 from schemas import Usage
@@ -146,6 +147,22 @@ for _module in (_async_validators, importlib.import_module("instructor.v2.core.p
         raise ImportError(f"{_module.__name__}.reject_async_validators moved: review factline.llm's patch")
     setattr(_module, "reject_async_validators", _check_once)  # noqa: B010
 
+# instructor 1.17 starts each call's usage total with OpenAI's nested token details, then deep-copies
+# the total into the response and its snapshots: ~60 copies a call, ~0.04 ms of CPU (10 % of the
+# client's). factline reads each response's own tokens before instructor adds them up (`CallLog`, on
+# "completion:response") and never reads its total, which a flat model sums all the same. factline
+# calls OpenAI-compatible endpoints only (no Anthropic usage). Fails at import if the function moves.
+_retry = importlib.import_module("instructor.v2.core.retry")
+if not hasattr(_retry, "_initialize_usage"):
+    raise ImportError("instructor.v2.core.retry._initialize_usage moved: review factline.llm's patch")
+
+
+def _flat_usage_total(_: object) -> CompletionUsage:
+    return CompletionUsage(prompt_tokens=0, completion_tokens=0, total_tokens=0)
+
+
+setattr(_retry, "_initialize_usage", _flat_usage_total)  # noqa: B010
+
 
 @cache
 def _prepared(response_model: type[ModelT]) -> type[ModelT]:
@@ -157,10 +174,10 @@ _JSON = msgspec.json.Encoder()
 
 
 def _chat_completions(
-    client: openai.AsyncOpenAI, http: httpx.AsyncClient, timeout: httpx.Timeout
+    client: openai.AsyncOpenAI, transport: httpx.AsyncBaseTransport, timeout: httpx.Timeout
 ) -> Callable[..., Awaitable[ChatCompletion]]:
-    """`chat.completions.create` for instructor to call: one POST through the HTTP client the SDK was
-    given, its URL and headers built once from the SDK's own (base URL, default headers, bearer key).
+    """`chat.completions.create` for instructor to call: one POST through `transport` (its retries
+    included), its URL and headers built once from the SDK's own (base URL, default headers, bearer key).
 
     The typed method walks every parameter against the SDK's typed dicts to rename aliased keys (chat
     parameters have none): ~1.2 ms of CPU per call with the schema. Below it, the SDK's generic request
@@ -171,11 +188,17 @@ def _chat_completions(
     exchange. Retries (off in the SDK) are the transport's, which re-sends this same request, idempotency
     key included. The body goes as bytes encoded by msgspec (the SDK's `json.dumps` of the article, the
     messages and the schema was 2.7 % of the service's CPU under load); the answer is read by `_completion`.
+
+    No `httpx.AsyncClient` sits between: its `send` ran an auth flow, a redirect loop and the cookie
+    jar's parsing of every answer for requests that need none of them (~0.07 ms of CPU per call). The
+    cookies an endpoint sets are kept here and sent on the calls after, as the SDK's client does: a
+    gateway's sticky-session cookie keeps an article's calls on the replica that holds its prompt cache.
     """
     url = client.base_url.copy_with(raw_path=client.base_url.raw_path + b"chat/completions")
     headers = {name: value for name, value in client.default_headers.items() if isinstance(value, str)}
     headers["Authorization"] = f"Bearer {client.api_key}"
     extensions = {"timeout": timeout.as_dict()}
+    cookies = httpx.Cookies()
 
     async def create(**params: Any) -> ChatCompletion:
         body = {
@@ -190,17 +213,32 @@ def _chat_completions(
             content=_JSON.encode(body),
             extensions=extensions,
         )
+        if cookies:
+            cookies.set_cookie_header(request)
         try:
-            response = await http.send(request)
+            response = await _answer(transport, request)
         except httpx.TimeoutException as error:
             raise openai.APITimeoutError(request=request) from error
         except Exception as error:
             raise openai.APIConnectionError(request=request) from error
+        if "set-cookie" in response.headers:
+            cookies.extract_cookies(response)
         if response.is_error:
             raise client._make_status_error_from_response(response)  # the SDK's own mapping to its errors
         return _completion(response)
 
     return create
+
+
+async def _answer(transport: httpx.AsyncBaseTransport, request: httpx.Request) -> httpx.Response:
+    """The response to `request`, read whole: its connection goes back to the pool, even on an error."""
+    response = await transport.handle_async_request(request)
+    response.request = request
+    try:
+        await response.aread()
+    finally:
+        await response.aclose()
+    return response
 
 
 def _completion(response: httpx.Response) -> ChatCompletion:
@@ -228,29 +266,22 @@ class LLMClient:
     def __init__(
         self,
         settings: Settings,
-        http_client: httpx.AsyncClient | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
         *,
         unavailable_reason: str | None = None,
     ) -> None:
+        """`transport` stands in for the endpoint's connections (a replay, a recording): under the
+        transport retries all the same."""
         self.settings = settings
         self._unavailable_reason = unavailable_reason
         self.model = settings.llm_model
         timeout = httpx.Timeout(settings.llm_timeout_seconds, connect=settings.llm_connect_timeout_seconds)
-        limits = httpx.Limits(max_connections=settings.llm_max_concurrency * 2)
-        inner: httpx.AsyncBaseTransport = (
-            AiohttpLLMTransport(limits=limits)
-            if settings.llm_http_client == "aiohttp"
-            else httpx.AsyncHTTPTransport(limits=limits)
-        )
-        self._http = http_client or httpx.AsyncClient(
-            timeout=timeout,
-            transport=RetryingTransport(
-                inner,
-                max_retries=settings.llm_max_retries,
-                budget_seconds=settings.llm_retry_budget_seconds,
-                backoff_seconds=settings.llm_retry_backoff_seconds,
-                on_attempt=_count_request,
-            ),
+        self._transport = RetryingTransport(
+            transport or connection_transport(settings),
+            max_retries=settings.llm_max_retries,
+            budget_seconds=settings.llm_retry_budget_seconds,
+            backoff_seconds=settings.llm_retry_backoff_seconds,
+            on_attempt=_count_request,
         )
         # The readiness probe must say what it saw at once: no retries under it.
         self._probe_http = httpx.AsyncClient(timeout=5.0)
@@ -261,13 +292,13 @@ class LLMClient:
                 base_url=str(settings.llm_base_url) if settings.llm_base_url else None,
                 api_key=settings.llm_api_key.get_secret_value() if settings.llm_api_key else "not-needed",
                 max_retries=0,  # transport retries are RetryingTransport's alone
-                timeout=timeout,
-                http_client=self._http,
+                timeout=5.0,  # the SDK's own requests are the probe's; calls carry their own timeout
+                http_client=self._probe_http,
             )
             self._instructor = instructor.AsyncInstructor(
                 client=self._openai,
                 create=instructor.patch(
-                    create=_chat_completions(self._openai, self._http, timeout),
+                    create=_chat_completions(self._openai, self._transport, timeout),
                     mode=_MODES[settings.llm_mode],
                 ),
                 mode=_MODES[settings.llm_mode],
@@ -284,7 +315,7 @@ class LLMClient:
         return self._instructor is not None
 
     async def aclose(self) -> None:
-        await self._http.aclose()
+        await self._transport.aclose()
         await self._probe_http.aclose()
 
     def circuit_state(self) -> CircuitSnapshot:
@@ -369,7 +400,7 @@ class LLMClient:
             return False, LLMNotConfigured(self._unavailable_reason).args[0]
         started = time.perf_counter()
         try:
-            await self._openai.with_options(http_client=self._probe_http, timeout=5.0).models.list()
+            await self._openai.models.list()
         except openai.APIStatusError as error:
             return False, f"endpoint answered HTTP {error.status_code}"
         except openai.APIError as error:

@@ -29,6 +29,8 @@ from tenacity import (
 )
 from tenacity.stop import stop_base
 
+from factline.settings import Settings
+
 logger = logging.getLogger("factline.llm")
 
 RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
@@ -183,3 +185,11 @@ class AiohttpLLMTransport(AiohttpTransport):
             if isinstance(error.__cause__, TimeoutError | aiohttp.ServerTimeoutError):
                 raise
             raise httpx.ReadError(str(error), request=request) from error.__cause__
+
+
+def connection_transport(settings: Settings) -> httpx.AsyncBaseTransport:
+    """The transport that holds the connections to the LLM endpoint, as the settings choose it."""
+    limits = httpx.Limits(max_connections=settings.llm_max_concurrency * 2)
+    if settings.llm_http_client == "aiohttp":
+        return AiohttpLLMTransport(limits=limits)
+    return httpx.AsyncHTTPTransport(limits=limits)

@@ -1,7 +1,7 @@
 """Recording real LLM exchanges as fixtures that tests replay offline.
 
-The extraction runs exactly as in the service; an httpx event hook captures each chat-completion
-request and response body. The fixture says which model answered, where, and when.
+The extraction runs exactly as in the service; a transport under its LLM client captures each
+chat-completion request and response body. The fixture says which model answered, where, and when.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import httpx
 
 from factline.extraction import Extractor
 from factline.llm import LLMClient
+from factline.llm_transport import RETRYABLE_STATUSES, connection_transport
 from factline.settings import Settings
 from schemas import ExtractionRequest, WarningCode
 
@@ -23,20 +24,25 @@ _DROPPED = {WarningCode.UNGROUNDED, WarningCode.DUPLICATE}
 _TIMINGS = ("cache_n", "prompt_n", "prompt_ms", "predicted_n", "predicted_ms")
 
 
-class ExchangeRecorder:
-    """Collects (request, response) JSON pairs from an httpx client's event hooks."""
+class RecordingTransport(httpx.AsyncBaseTransport):
+    """Passes each request to `inner` and keeps the exchange's request and response JSON; an error
+    answer that the transport retries (a 503 from a busy server) is not part of the exchange."""
 
-    def __init__(self) -> None:
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
         self.exchanges: list[dict[str, Any]] = []
 
-    async def on_response(self, response: httpx.Response) -> None:
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self.inner.handle_async_request(request)
         await response.aread()
+        if response.status_code in RETRYABLE_STATUSES:
+            return response
         self.exchanges.append(
             {
                 "request": {
-                    "method": response.request.method,
-                    "path": response.request.url.path,
-                    "json": json.loads(response.request.content),
+                    "method": request.method,
+                    "path": request.url.path,
+                    "json": json.loads(request.content),
                 },
                 "response": {
                     "status_code": response.status_code,
@@ -45,6 +51,10 @@ class ExchangeRecorder:
                 },
             }
         )
+        return response
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
 
 
 def load_article_request(article: Path) -> ExtractionRequest:
@@ -67,12 +77,8 @@ async def record_article(
     settings: Settings, request: ExtractionRequest, model_sha256: str | None
 ) -> dict[str, Any]:
     """Run one extraction against the live endpoint; the fixture holds every exchange it made."""
-    recorder = ExchangeRecorder()
-    http = httpx.AsyncClient(
-        timeout=httpx.Timeout(settings.llm_timeout_seconds, connect=settings.llm_connect_timeout_seconds),
-        event_hooks={"response": [recorder.on_response]},
-    )
-    llm = LLMClient(settings, http_client=http)
+    recorder = RecordingTransport(connection_transport(settings))
+    llm = LLMClient(settings, recorder)
     started = datetime.now(UTC)
     try:
         result = await Extractor(llm, settings).extract(request)

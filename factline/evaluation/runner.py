@@ -39,11 +39,7 @@ class ArticleRun:
 async def _extract(
     settings: Settings, transport: httpx.AsyncBaseTransport | None, article: Path
 ) -> Extraction:
-    http = httpx.AsyncClient(
-        transport=transport,
-        timeout=httpx.Timeout(settings.llm_timeout_seconds, connect=settings.llm_connect_timeout_seconds),
-    )
-    llm = LLMClient(settings, http_client=http)
+    llm = LLMClient(settings, transport)
     try:
         return await Extractor(llm, settings).extract(load_article_request(article))
     finally:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import importlib
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import openai
 import pytest
+from aiohttp import web
 from openai._models import construct_type
 from openai.types.chat import ChatCompletion
 from pydantic import BaseModel
@@ -17,6 +19,8 @@ from pytest_httpx import HTTPXMock
 
 from factline.errors import LLMError
 from factline.llm import CallLog, LLMClient, _completion, once_per_class
+from factline.local_llm import free_port
+from factline.recording import RecordingTransport
 from tests.conftest import COMPLETIONS_URL, LLM_BASE_URL, make_settings
 
 async_validators = importlib.import_module("instructor.v2.validation.async_validators")
@@ -43,6 +47,14 @@ def test_instructor_still_refuses_async_validators_every_time(module: Any) -> No
     for _ in range(2):  # a refused class is never remembered as checked
         with pytest.raises(ValueError, match="async validators"):
             check(WithAsyncValidator)
+
+
+def test_instructor_starts_its_usage_total_flat() -> None:
+    """Nothing nested to deep-copy into every response; the tokens add up as before (the re-ask
+    billing test sums two calls' usage through it)."""
+    total = importlib.import_module("instructor.v2.core.retry")._initialize_usage(None)
+    flat = {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}
+    assert total.model_dump(exclude_none=True) == flat
 
 
 def test_a_class_that_passes_is_checked_once_generics_every_time() -> None:
@@ -153,3 +165,52 @@ async def test_an_error_answer_is_the_sdks_error(httpx_mock: HTTPXMock, status: 
     assert isinstance(cause, error)
     assert type(cause) is error
     assert cause.status_code == status
+
+
+@pytest.mark.parametrize("http_client", ["httpx", "aiohttp"])
+async def test_a_cookie_the_endpoint_sets_goes_back_on_later_calls(http_client: str) -> None:
+    """A gateway's sticky-session cookie, as the SDK's own client would send it; none before it is set."""
+    seen: list[str | None] = []
+
+    async def gateway(request: web.Request) -> web.Response:
+        seen.append(request.headers.get("cookie"))
+        answer = _named_answer(httpx.Request("POST", str(request.url))).json()
+        response = web.json_response(answer)
+        if len(seen) == 1:
+            response.set_cookie("route", "replica-2")
+        return response
+
+    app = web.Application()
+    app.router.add_post("/v1/chat/completions", gateway)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    llm = LLMClient(make_settings(llm_base_url=f"http://127.0.0.1:{port}/v1", llm_http_client=http_client))
+    try:
+        for _ in range(3):
+            answer = await llm.complete([{"role": "user", "content": "Who?"}], Named, CallLog())
+            assert answer.name == "Ada"
+    finally:
+        await llm.aclose()
+        await runner.cleanup()
+    assert seen == [None, "route=replica-2", "route=replica-2"]
+
+
+async def test_a_recording_holds_the_answer_that_ended_the_call_not_the_retried_error() -> None:
+    answers = iter([httpx.Response(503, headers={"retry-after": "0"}, text="busy"), _named_answer])
+    recorder = RecordingTransport(httpx.MockTransport(lambda request: _next_answer(answers, request)))
+    llm = LLMClient(make_settings(llm_max_retries=1), recorder)
+    answer = await llm.complete([{"role": "user", "content": "Who?"}], Named, CallLog())
+    await llm.aclose()
+    assert answer.name == "Ada"
+    [exchange] = recorder.exchanges
+    assert exchange["request"]["path"] == "/v1/chat/completions"
+    assert exchange["request"]["json"]["messages"] == [{"role": "user", "content": "Who?"}]
+    assert exchange["response"]["status_code"] == 200
+    assert exchange["response"]["json"]["choices"][0]["message"]["content"] == NAMED
+
+
+def _next_answer(answers: Iterator[Any], request: httpx.Request) -> httpx.Response:
+    answer = next(answers)
+    return answer(request) if callable(answer) else answer
