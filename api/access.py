@@ -43,12 +43,13 @@ class ApiKeys:
         return presented.hex()[:12] if any(matches) else None
 
     def guard(self) -> Guard:
-        """The app-wide guard: a 401 problem with a `WWW-Authenticate` challenge when no valid key is sent."""
+        """The app-wide guard, when keys are configured: a 401 problem with a `WWW-Authenticate`
+        challenge when no valid key is sent."""
 
         async def require_api_key(  # a coroutine: litestar runs plain guards in a worker thread
             connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
         ) -> None:
-            if not self.required or handler.opt.get(PUBLIC) or self.key_id(connection):
+            if handler.opt.get(PUBLIC) or self.key_id(connection):
                 return
             if "authorization" in connection.headers:
                 raise UNAUTHORIZED.exception(

@@ -25,8 +25,9 @@ _TIMINGS = ("cache_n", "prompt_n", "prompt_ms", "predicted_n", "predicted_ms")
 
 
 class RecordingTransport(httpx.AsyncBaseTransport):
-    """Passes each request to `inner` and keeps the exchange's request and response JSON; an error
-    answer that the transport retries (a 503 from a busy server) is not part of the exchange."""
+    """Passes each request to `inner` and keeps the exchange's request and response JSON. An answer
+    with a status the transport retries (a 503 from a busy server) is left out: a replay meets the
+    answers that ended the calls, as the extraction did."""
 
     def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
         self.inner = inner
