@@ -53,6 +53,7 @@ def serve_one(settings: Settings, sock: socket.socket | None = None) -> bool:
         port=settings.port,
         log_level=settings.log_level.lower(),
         log_config=None,
+        access_log=False,  # the app writes its access lines once each response has gone (api.request_id)
         timeout_graceful_shutdown=settings.shutdown_grace_seconds,  # in-flight requests finish first
     )
     server = uvicorn.Server(config)

@@ -86,14 +86,18 @@ def test_log_lines_are_json_with_the_request_id_and_no_article_text_or_key(tmp_p
     lines = [line for line in log.read_text("utf-8").splitlines() if line.strip()]
     records = [json.loads(line) for line in lines]  # every line is one JSON object
     assert all({"time", "level", "logger", "message", "request_id"} <= set(r) for r in records), records
-    access = [r for r in records if r["logger"] == "uvicorn.access"]
+    access = [r for r in records if r["logger"] == "factline.access"]
     assert all(r["request_id"] for r in access), access  # the readiness polls too
-    assert [r["request_id"] for r in access if "POST" in r["message"]] == [
+    posts = [r for r in access if "POST" in r["message"]]
+    assert [r["request_id"] for r in posts] == [
         "e2e-extract-1",
         refused.headers["x-request-id"],
         invalid.headers["x-request-id"],
     ], access
-    assert all(r["request_id"] is None for r in records if r["logger"] != "uvicorn.access")
+    assert [r["status"] for r in posts] == [200, 401, 422], posts
+    assert all(r["duration_ms"] > 0 and '"POST /v1/extractions HTTP/1.1"' in r["message"] for r in posts)
+    assert not [r for r in records if r["logger"] == "uvicorn.access"]  # one access line per request
+    assert all(r["request_id"] is None for r in records if r["logger"] != "factline.access")
     text = log.read_text("utf-8")
     for secret in (SECRET_SENTENCE, "Ingrid Valstad", "harbour master", KEY, "not-the-key"):
         assert secret not in text
