@@ -16,6 +16,7 @@ import uuid
 from litestar.datastructures import MutableScopeHeaders
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, HTTPScope, Message, Receive, Scope, Send
+from uvicorn.protocols.utils import get_client_addr, get_path_with_query_string
 
 from factline.logs import REQUEST_ID
 
@@ -63,15 +64,11 @@ class RequestIdMiddleware:
 
 def _log_access(scope: HTTPScope, status: int | None, milliseconds: float) -> None:
     """uvicorn's access line, with the time the request took; status "-" when the app sent no response."""
-    client = scope.get("client")
-    path = scope["raw_path"].decode("latin-1")
-    if query := scope["query_string"]:
-        path = f"{path}?{query.decode('latin-1')}"
     ACCESS.info(
         '%s - "%s %s HTTP/%s" %s %.1f ms',
-        f"{client[0]}:{client[1]}" if client else "",
+        get_client_addr(scope),  # type: ignore[arg-type]  # uvicorn's scope type, the same ASGI keys
         scope["method"],
-        path.replace('"', "%22"),
+        get_path_with_query_string(scope),  # type: ignore[arg-type]
         scope["http_version"],
         status or "-",
         milliseconds,
