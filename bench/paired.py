@@ -28,11 +28,11 @@ from bench.run import (
     ROOT,
     article_4k,
     body,
-    keep_alive_connection,
     percentile,
     service_process,
     timed_extraction,
 )
+from bench.wire_client import WireClient
 from tests.fakes.fake_llm import running_fake_llm
 
 WORKING_TREE = "working tree"
@@ -84,7 +84,7 @@ def measure(revisions: tuple[str, str], requests: int, latency_ms: float) -> dic
         for revision in revisions:
             tree = stack.enter_context(source_tree(revision))
             base, _ = stack.enter_context(service_process(llm.base_url, command=serve_command(tree)))
-            connections[revision] = keep_alive_connection(base)
+            connections[revision] = WireClient(base)
         text = article_4k()
         for round_number in range(requests + 1):
             order = revisions if round_number % 2 else revisions[::-1]

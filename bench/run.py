@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import http.client
 import json
 import os
 import platform
@@ -36,6 +35,7 @@ SERVE = (str(BIN / "factline"), "serve")
 sys.path.insert(0, str(ROOT))
 
 from bench.stages import measure_stages  # noqa: E402
+from bench.wire_client import WireClient  # noqa: E402
 from factline.local_llm import QWEN_CODER_1_5B, LocalSetup, free_port, run_local_server  # noqa: E402
 from factline.settings import Settings  # noqa: E402
 from tests.fakes.fake_llm import RunningFakeLLM, running_fake_llm  # noqa: E402
@@ -183,26 +183,18 @@ def split_cores() -> tuple[set[int], set[int]] | None:
     return set(cores[len(cores) // 2 :]), set(cores[: len(cores) // 2])
 
 
-def keep_alive_connection(base: str) -> http.client.HTTPConnection:
-    """One keep-alive connection to the service at `base`: the client that costs least per request."""
-    address = httpx.URL(base)
-    return http.client.HTTPConnection(address.host, address.port, timeout=60)
-
-
 def timed_extraction(
-    client: http.client.HTTPConnection, llm: RunningFakeLLM, stats: httpx.Client, payload: bytes
+    client: WireClient, llm: RunningFakeLLM, stats: httpx.Client, payload: bytes
 ) -> tuple[float, float]:
     """One `POST /v1/extractions` on `client`: its latency and the fake LLM's share of it, in ms, the
     fake's statistics read over `stats`. A long article's parts are answered concurrently: the LLM's
     share of the wait is one call's time, not the sum of the calls' times."""
     before = stats.get(f"{llm.root}/_stats").json()
     started = time.perf_counter()
-    client.request("POST", "/v1/extractions", payload, {"content-type": "application/json"})
-    response = client.getresponse()
-    response.read()
+    status, _ = client.post("/v1/extractions", payload)
     elapsed = (time.perf_counter() - started) * 1000
-    if response.status != 200:
-        raise RuntimeError(f"extraction answered HTTP {response.status}")
+    if status != 200:
+        raise RuntimeError(f"extraction answered HTTP {status}")
     after = stats.get(f"{llm.root}/_stats").json()
     calls = after["completions"] - before["completions"]
     return elapsed, (after["answering_ms"] - before["answering_ms"]) / calls
@@ -213,9 +205,9 @@ def measure_overhead(
 ) -> dict[str, Any]:
     """Latency of POST /v1/extractions minus the fake LLM's latency, per article size.
 
-    The client is the standard library's `http.client` on one keep-alive connection: it costs least of
-    the Python clients (httpx took ~0.75 ms more per request after an idle second), and the client's
-    time is not the service's. The fake's statistics are read over a connection of their own.
+    The client is `WireClient` on one keep-alive connection (a socket and llhttp): the client's time is
+    not the service's, and `http.client` took ~0.3 ms more per request after an idle second, httpx
+    ~1 ms more. The fake's statistics are read over a connection of their own.
     `split` (`split_cores()`): the service on cores of its own, the fake LLM and the client on the
     others, as on other machines they would be: sharing cores, they can preempt it and share its caches.
     """
@@ -227,7 +219,7 @@ def measure_overhead(
         with on_cores(service_cores):
             base = stack.enter_context(service(llm.base_url))
         stats = stack.enter_context(httpx.Client(timeout=60))
-        client = keep_alive_connection(base)
+        client = WireClient(base)
         for name, text in (("4 KB", article_4k()), ("40 KB", article_40k())):
             timed_extraction(client, llm, stats, body(text, "warm-up"))
             p50s: list[float] = []
@@ -956,9 +948,10 @@ def main() -> None:
         "from its HTTP parser's first sight of a request to its answer's hand-off to the socket (its 1 s "
         "latency, its event loop's timer overshoot, its parsing, reading and writing, as a provider's "
         "server time is its own; the 40 KB article's parts are "
-        "answered concurrently, so one call's time). Sequential requests, one second apart, from "
-        "`http.client` over keep-alive (a client's own time is not the service's: httpx adds ~0.75 ms "
-        f"after an idle second), {args.runs} runs of 15. Median of the runs' percentiles (min–max "
+        "answered concurrently, so one call's time). Sequential requests, one second apart, over one "
+        "keep-alive connection from a socket that llhttp reads the answers from (`bench/wire_client.py`; "
+        "a client's own time is not the service's: after an idle second `http.client` adds ~0.3 ms, "
+        f"httpx ~1 ms), {args.runs} runs of 15. Median of the runs' percentiles (min–max "
         "across runs). On this machine the fake LLM and the client run beside the service; in production "
         "they are other machines. Measured twice: sharing the two cores with them, and on a core of its "
         "own (`os.sched_setaffinity`), where they cannot preempt it (the client woken by the response it "

@@ -117,7 +117,8 @@ def measure_stages(latency_ms: float, requests: int) -> dict[str, Any]:
     """Each stage's median time in ms over `requests` sequential extractions of the 4 KB article, wall
     and CPU: where they differ the service waited, its thread not running (preempted by the client or
     the fake LLM, or waking its core)."""
-    from bench.run import article_4k, body, keep_alive_connection, service_process, timed_extraction
+    from bench.run import article_4k, body, service_process, timed_extraction
+    from bench.wire_client import WireClient
     from tests.fakes.fake_llm import running_fake_llm
 
     stamps = Path(tempfile.mkdtemp(prefix="factline-bench-stages-")) / "stages.jsonl"
@@ -129,7 +130,7 @@ def measure_stages(latency_ms: float, requests: int) -> dict[str, Any]:
         service_process(llm.base_url, command=command) as (base, _),
         httpx.Client(timeout=60) as stats,
     ):
-        client = keep_alive_connection(base)
+        client = WireClient(base)
         for n in range(requests + 1):  # the first warms up
             samples.append(timed_extraction(client, llm, stats, body(article_4k(), f"stages {n}")))
         client.close()
