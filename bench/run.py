@@ -911,6 +911,7 @@ def main() -> None:
         return
 
     print("overhead (fake LLM answering after 1 s)...", flush=True)
+    speed_before = sum(measure_phases(200).values())
     overhead = {
         "sharing the machine's cores with the fake LLM and the client": measure_overhead(1000, args.runs, 15)
     }
@@ -941,6 +942,15 @@ def main() -> None:
     per_item = completion_per_item()
 
     lines = ["# Benchmarks", "", f"Measured on {machine()}. Produced by `make bench` (`bench/run.py`).", ""]
+    lines += [
+        "The machine's speed while it ran: the fixed workload of [CPU per extraction, by phase]"
+        f"(#cpu-per-extraction-by-phase) took {speed_before:.2f} ms of CPU before the overhead runs and "
+        f"{sum(phases.values()):.2f} ms after the throughput runs. On a shared virtual machine the same "
+        "code's figures swing with it from hour to hour (on 2026-12-05 this workload took 2.28 ms at "
+        "22:00 and 3.79 ms at 23:20): compare runs by it, and changes with `python -m bench.paired`, "
+        "which measures both in the same minutes.",
+        "",
+    ]
     lines += [
         "## Overhead",
         "",
