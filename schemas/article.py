@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from enum import StrEnum
 from typing import Annotated
 
 from pydantic import (
@@ -16,6 +15,8 @@ from pydantic import (
     ValidatorFunctionWrapHandler,
     field_validator,
 )
+
+from schemas.contract import Choice
 
 ARTICLE_TEXT_EXAMPLE = (
     "German Defense Minister Boris Pistorius said on Monday it was “fundamentally wrong” "
@@ -32,7 +33,7 @@ _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 Stripped = Annotated[str, StringConstraints(strip_whitespace=True)]
 
 
-class ItemType(StrEnum):
+class ItemType(Choice):
     """The kinds of fact factline extracts."""
 
     QUOTE = "quote"

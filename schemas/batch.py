@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
-from enum import StrEnum
 from typing import Annotated
 
 from pydantic import Field
 
 from schemas.article import ItemType
-from schemas.contract import Contract
+from schemas.contract import Choice, Contract
 from schemas.extraction import Extraction, Usage
 from schemas.problem import Problem
 
 
-class BatchStatus(StrEnum):
+class BatchStatus(Choice):
     """Where a batch stands as a whole."""
 
     QUEUED = "queued"
@@ -24,7 +23,7 @@ class BatchStatus(StrEnum):
     FAILED = "failed"
 
 
-class ItemStatus(StrEnum):
+class ItemStatus(Choice):
     """How one article of a batch ended."""
 
     SUCCEEDED = "succeeded"
@@ -32,7 +31,7 @@ class ItemStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
-class ArchiveKind(StrEnum):
+class ArchiveKind(Choice):
     """The archive format a batch was submitted as."""
 
     NDJSON = "ndjson"

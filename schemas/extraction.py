@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-from enum import StrEnum
 from typing import Annotated, Literal
 
 from pydantic import ConfigDict, Field
 
 from schemas.article import ArticleMetadata, ItemType
-from schemas.contract import Contract
+from schemas.contract import Choice, Contract
 
 
-class MatchKind(StrEnum):
+class MatchKind(Choice):
     """How an excerpt was located in the article (langextract calls this alignment status)."""
 
     EXACT = "exact"
@@ -52,7 +51,7 @@ class Span(Contract):
     ]
 
 
-class ActorKind(StrEnum):
+class ActorKind(Choice):
     PERSON = "person"
     ORGANIZATION = "organization"
     COUNTRY = "country"
@@ -76,13 +75,13 @@ class Actor(Contract):
     ]
 
 
-class QuoteKind(StrEnum):
+class QuoteKind(Choice):
     DIRECT = "direct"
     PARTIAL = "partial"
     INDIRECT = "indirect"
 
 
-class FoundBy(StrEnum):
+class FoundBy(Choice):
     """Who found an item: the model, or the service by the article's own wording."""
 
     MODEL = "model"
@@ -152,7 +151,7 @@ class Quote(Contract):
     ] = None
 
 
-class DatePrecision(StrEnum):
+class DatePrecision(Choice):
     DAY = "day"
     WEEK = "week"
     MONTH = "month"
@@ -207,7 +206,7 @@ class Event(Contract):
     ] = FoundBy.MODEL
 
 
-class Stance(StrEnum):
+class Stance(Choice):
     SUPPORT = "support"
     OPPOSE = "oppose"
     CONDITIONAL = "conditional"
@@ -241,7 +240,7 @@ class Position(Contract):
     ] = FoundBy.MODEL
 
 
-class ProposalStatus(StrEnum):
+class ProposalStatus(Choice):
     PROPOSED = "proposed"
     UNDER_NEGOTIATION = "under_negotiation"
     ACCEPTED = "accepted"
@@ -277,7 +276,7 @@ class Proposal(Contract):
     ] = FoundBy.MODEL
 
 
-class WarningCode(StrEnum):
+class WarningCode(Choice):
     UNGROUNDED = "ungrounded"
     DUPLICATE = "duplicate"
     UNRESOLVED_ACTOR = "unresolved_actor"
@@ -402,7 +401,7 @@ class HealthStatus(Contract):
     ]
 
 
-class CircuitState(StrEnum):
+class CircuitState(Choice):
     """The LLM circuit breaker's state."""
 
     CLOSED = "closed"
@@ -448,7 +447,7 @@ class LLMStatus(Contract):
     ]
 
 
-class Readiness(StrEnum):
+class Readiness(Choice):
     """Whether extraction can run."""
 
     READY = "ready"

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from enum import StrEnum
 from typing import Annotated
 
 from pydantic import Field
 
-from schemas.contract import Contract
+from schemas.contract import Choice, Contract
 from schemas.extraction import ActorKind, ProposalStatus, QuoteKind, Span, Stance
 
 
@@ -44,14 +43,14 @@ class ActorRef(Contract):
     name: Annotated[str, Field(description="The name shown.", examples=["Boris Pistorius"])]
 
 
-class NameKind(StrEnum):
+class NameKind(Choice):
     """How an actor was called: a name (alias) or a title or role."""
 
     ALIAS = "alias"
     ROLE = "role"
 
 
-class ProposalRole(StrEnum):
+class ProposalRole(Choice):
     """An actor's part in a proposal."""
 
     PROPOSER = "proposer"
