@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from factline.speech_cues import ArticleCues
+from factline.word_patterns import any_word
 
 _MONTHS = (
     r"(?:Jan(?:uary|\.)?|Feb(?:ruary|\.)?|Mar(?:ch|\.)?|Apr(?:il|\.)?|May|June?|July?|Aug(?:ust|\.)?"
@@ -22,14 +23,19 @@ _MONTHS = (
 )
 _WEEKDAYS = r"(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"
 _DAYS = r"\d{1,2}(?:\s*[–-]\s*\d{1,2})?"
+# The lookahead on the first character spares trying every alternative at every word.
 _DAY = re.compile(
-    rf"\b(?:{_MONTHS}\s+{_DAYS}\b(?:,?\s+\d{{4}})?|{_DAYS}\s+{_MONTHS}\b(?:\s+\d{{4}})?|{_WEEKDAYS}\b)"
+    rf"\b(?=[A-Z\d])(?:{_MONTHS}\s+{_DAYS}\b(?:,?\s+\d{{4}})?|{_DAYS}\s+{_MONTHS}\b(?:\s+\d{{4}})?|{_WEEKDAYS}\b)"
 )
-_TRIGGER = re.compile(
-    r"\b(?:met|meets|held|holds|took place|takes place|gathered|convened|discussed|signed|visited|launched"
-    r"|attacked|struck|killed|assassinated|resumed|began|ended|agreed|voted|arrived|hosted|opened|closed"
-    r"|meeting|talks|summit|negotiations|press conference|visit|ceasefire|attack|strike|election)\b"
+_TRIGGER_WORDS = (
+    *"""met meets held holds gathered convened discussed signed visited launched attacked struck killed
+    assassinated resumed began ended agreed voted arrived hosted opened closed meeting talks summit
+    negotiations visit ceasefire attack strike election""".split(),  # noqa: SIM905
+    "took place",
+    "takes place",
+    "press conference",
 )
+_TRIGGER = re.compile(rf"\b{any_word(_TRIGGER_WORDS)}\b")
 _PLACE = re.compile(
     rf"\bin ((?!{_MONTHS}\b|{_WEEKDAYS}\b)[A-Z][\w’'-]+(?:\s+(?!{_WEEKDAYS}\b)[A-Z][\w’'-]+)*)"
 )

@@ -23,7 +23,6 @@ _FOLD_TABLE = str.maketrans(_QUOTE_FOLD | _DASH_FOLD)
 _FOLDED_MARKS = re.compile("[" + re.escape("".join(map(chr, _FOLD_TABLE))) + "]")
 _QUOTE_MARKS = "\"'“”„‟«»‘’‚‛‹›"
 _RUNS = re.compile(r"\s+|\S+")
-_WHITESPACE = re.compile(r"\s+")
 _SPACE_RUNS = re.compile(r"\s{2,}")
 # Below this length an approximate match says little about where the excerpt came from.
 FUZZY_MIN_CHARS = 20
@@ -134,23 +133,34 @@ def _folded_view(text: str) -> _CharByChar | _SpacesCollapsed:
     """The article's folded text and where each of its characters came from.
 
     Mapped character by character, a 4 KB article took ~1 ms: the whole text's worth of offsets in
-    Python lists. An ASCII article keeps only its collapsed whitespace runs (~0.15 ms).
+    Python lists. An ASCII article keeps only its collapsed whitespace runs (~0.05 ms).
     """
     marks_folded = _FOLDED_MARKS.sub(_fold_mark, text)
     if not marks_folded.isascii():
         return _char_by_char(text)
     lowered = marks_folded.lower()
+    collapsed = _collapsed(lowered)
     runs_at: list[int] = []
     runs: list[tuple[int, int]] = []
     removed: list[int] = []
     total = 0
-    for run in _SPACE_RUNS.finditer(lowered):
+    # Searched for only when the lengths say there is one: the scan costs a third of the view.
+    for run in _SPACE_RUNS.finditer(lowered) if len(collapsed) < len(lowered) else ():
         begin, end = run.span()
         runs_at.append(begin - total)
         runs.append((begin, end))
         total += end - begin - 1
         removed.append(total)
-    return _SpacesCollapsed(_WHITESPACE.sub(" ", lowered), runs_at, runs, removed)
+    return _SpacesCollapsed(collapsed, runs_at, runs, removed)
+
+
+def _collapsed(text: str) -> str:
+    r"""`text` with each run of whitespace one space, as `re.sub(r"\s+", " ", text)` makes it (`\s` and
+    `str.split` know the same whitespace) in a quarter of the time."""
+    words = text.split()
+    if not words:
+        return " " if text else ""
+    return "".join((" " if text[0].isspace() else "", " ".join(words), " " if text[-1].isspace() else ""))
 
 
 def _char_by_char(text: str) -> _CharByChar:

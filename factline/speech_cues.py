@@ -26,6 +26,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 
 from factline.coreference import TITLES, is_descriptor, paragraph_bounds
+from factline.word_patterns import any_word
 
 _FINITE = frozenset(
     """said says added adds told tells stated states explained noted notes stressed emphasized emphasised
@@ -41,13 +42,9 @@ _PARTICIPLES = frozenset(
     """saying adding noting stressing emphasizing emphasising warning arguing insisting explaining
     calling describing declaring stating telling claiming acknowledging admitting writing""".split()  # noqa: SIM905
 )
-_CUE_STARTS = {word[0] for word in (*_PARTICIPLES, *_FINITE, "pointed out", "according to", "According to")}
-# The lookahead on a cue's first letter spares trying every alternative at every word: 0.21 -> 0.12 ms.
-_CUE = re.compile(
-    r"\b(?=[{}])(?:(?P<according>[Aa]ccording to)|(?P<participle>{})|(?P<finite>pointed out|{}))\b".format(
-        "".join(sorted(_CUE_STARTS)), "|".join(sorted(_PARTICIPLES)), "|".join(sorted(_FINITE))
-    )
-)
+_ACCORDING = frozenset({"according to", "According to"})
+_CUE_WORDS = (*_PARTICIPLES, *_FINITE, "pointed out", *_ACCORDING)
+_CUE = re.compile(rf"\b{any_word(_CUE_WORDS)}\b")
 _INVERTED_CUE = re.compile(r"[\s,]*(?P<verb>{})\s+".format("|".join(sorted(_INVERTED))))
 # A name or a title in quotation marks (“Plan for Prosperity”) is nobody's words.
 _TITLE_WORD = r"(?:[A-Z][\w’'-]*|of|for|and|the|to|in|on)"
@@ -234,10 +231,16 @@ def _sentences(
     ]
     bounds, begin = [], low
     for stop in sorted(set(stops)):
-        following = text[stop:high].lstrip()
-        words = text[begin:stop].split()
+        following = stop
+        while following < high and text[following].isspace():
+            following += 1
+        words = text[begin:stop].rsplit(maxsplit=1)
         word = words[-1].rstrip('.!?”’"').lower() if words else ""
-        if following[:1].islower() or (len(word) == 1 and word.isalpha()) or word in _ABBREVIATIONS:
+        if (
+            text[following : following + 1].islower()
+            or (len(word) == 1 and word.isalpha())
+            or word in _ABBREVIATIONS
+        ):
             continue
         if "." in word.strip("."):  # U.S.
             continue
@@ -252,18 +255,19 @@ def _cues_in(text: str, masked: str, low: int, high: int) -> Iterable[FoundCue]:
     """Every cue of the sentence in order; a participle speaks for the cue before it."""
     previous: SpeechCue | None = None
     for match in _CUE.finditer(masked, low, high):
-        verb = match.group(0)
-        if match.group("according"):
+        verb = match.group()
+        participle = verb in _PARTICIPLES
+        if verb in _ACCORDING:
             cue = _speaker_after(text, masked, match.end(), high, verb)
-        elif match.group("participle"):
+        elif participle:
             if text[low : match.start()].rstrip()[-1:] not in (",", "”", '"', "»", "’"):
                 continue
             cue = None if previous is None else replace(previous, verb=verb)
         else:
             cue = _speaker_before(text, masked, low, match.start(), verb)
-        if cue is not None and match.group("finite"):
-            previous = cue
-        yield FoundCue(cue, match.start(), match.end(), participle=bool(match.group("participle")))
+            if cue is not None:
+                previous = cue
+        yield FoundCue(cue, match.start(), match.end(), participle=participle)
 
 
 def _inverted(text: str, masked: str, close: int, high: int) -> SpeechCue | None:

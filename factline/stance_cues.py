@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 from factline.grounding import fold
 from factline.speech_cues import ArticleCues, SpeechCue
+from factline.word_patterns import any_word
 
 SUPPORT = "support"
 OPPOSE = "oppose"
@@ -42,7 +43,7 @@ _PHRASES = {
     PROPOSAL: ["called for", "put forward", "pushed for"],
 }
 _KIND_OF = {verb: kind for kind, words in _VERBS.items() for verb in [*words.split(), *_PHRASES[kind]]}
-_VERB = re.compile(r"(?<=\s)(?:{})\b".format("|".join(sorted(_KIND_OF, key=len, reverse=True))))
+_VERB = re.compile(rf"(?<=\s){any_word(_KIND_OF)}\b")
 # The word before the verb: "did not reject", "was rejected" state no stance of the subject's.
 _NEGATED_OR_PASSIVE = frozenset("not never was were is are be been being".split())  # noqa: SIM905
 # The word before a subject that is none: "ministers gathered in Brussels demanded", "some Russian demands".
