@@ -94,8 +94,9 @@ class _WriteBehind:
 
     One transaction per extraction would take the database's write lock (SQLite has one) hundreds of
     times a second under load; a batch takes it once. Rows not yet written are served from here, and
-    `aclose` writes what is left; a crash can lose only a few cache rows, never a result. Results are
-    serialised when written, after their responses have gone: not on a request's path.
+    `aclose` writes what is left; a crash can lose only a few cache rows, never a result. A row is
+    the JSON its response was (`Contract.json_bytes`), or is serialised when written: not on a
+    request's path.
     """
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession], delay_seconds: float = 0.05) -> None:
@@ -124,7 +125,7 @@ class _WriteBehind:
             return
         now = utcnow()
         rows = [
-            {"key": key, "extraction_json": value.model_dump_json(), "created_at": now}
+            {"key": key, "extraction_json": value.json_bytes().decode(), "created_at": now}
             for key, value in batch.items()
         ]
         async with self.sessions.begin() as session:

@@ -1,11 +1,14 @@
-"""The closed sets of strings in the contracts: enums in Python, their plain strings in JSON."""
+"""The contracts' bases: records serialised once; closed sets of strings, enums in Python and plain
+strings in JSON."""
 
 from __future__ import annotations
 
+import gc
+
 from pydantic import BaseModel
 
-from schemas import Extraction
-from schemas.contract import Choice
+from schemas import Extraction, Usage
+from schemas.contract import _WRITTEN, Choice
 from schemas.extraction import MatchKind, QuoteKind
 
 
@@ -43,3 +46,23 @@ def test_the_response_contracts_use_it() -> None:
     assert definitions["MatchKind"]["enum"] == [kind.value for kind in MatchKind]
     assert definitions["QuoteKind"]["enum"] == [kind.value for kind in QuoteKind]
     assert issubclass(MatchKind, Choice)
+
+
+def test_a_record_is_serialised_once_and_its_copies_for_themselves() -> None:
+    usage = Usage(prompt_tokens=1, completion_tokens=2, total_tokens=3, llm_calls=1)
+    written = usage.json_bytes()
+
+    assert written == usage.model_dump_json().encode()
+    assert usage.json_bytes() is written
+    copy = usage.model_copy(update={"llm_calls": 2})
+    assert copy.json_bytes() == copy.model_dump_json().encode() != written
+
+
+def test_a_records_json_goes_with_it() -> None:
+    held = len(_WRITTEN)
+    usage = Usage(prompt_tokens=1, completion_tokens=2, total_tokens=3, llm_calls=1)
+    usage.json_bytes()
+    assert len(_WRITTEN) == held + 1
+    del usage
+    gc.collect()
+    assert len(_WRITTEN) == held
