@@ -44,6 +44,7 @@ from factline.local_llm import LOCAL_MODELS, LocalSetup, run_local_server
 from factline.prompting import shared_prefix
 from factline.settings import Settings, get_settings
 from factline.view_queries import CrossArticleViews
+from factline.wal_checkpoints import checkpointing
 from factline.worker_lifecycle import Workers, batch_jobs
 from schemas.contract import Contract
 
@@ -102,9 +103,12 @@ async def open_services(settings: Settings, stack: AsyncExitStack) -> Services:
     effective, unavailable_reason = await _llm_settings(settings, stack)
     llm = LLMClient(effective, unavailable_reason=unavailable_reason)
     stack.push_async_callback(llm.aclose)
-    engine = create_engine(settings.database_url, batch_jobs(settings.batch_concurrency))
+    engine = create_engine(
+        settings.database_url, batch_jobs(settings.batch_concurrency), checkpoints_elsewhere=True
+    )
     stack.push_async_callback(engine.dispose)
     await upgrade_to_head(engine)
+    stack.enter_context(checkpointing(settings.database_url))
     reader = blocking_reader(settings.database_url)
     if reader is not None:
         stack.callback(reader.close)

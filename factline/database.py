@@ -36,9 +36,10 @@ RESULTS_LOCK = 0x6C69_6E65  # "line"
 VIEWS_LOCK = 0x7669_6577  # "view"
 
 
-def create_engine(url: str, batch_jobs: int = 1) -> AsyncEngine:
+def create_engine(url: str, batch_jobs: int = 1, *, checkpoints_elsewhere: bool = False) -> AsyncEngine:
     """`batch_jobs`: the batch items this process's workers hold at once, each of which may hold a
-    connection; the pool keeps that many and some for the API, so workers never wait for a connection."""
+    connection; the pool keeps that many and some for the API, so workers never wait for a connection.
+    `checkpoints_elsewhere`: a SQLite file's commits leave its WAL checkpoints to `wal_checkpoints`."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         return create_async_engine(url, pool_pre_ping=True, pool_size=batch_jobs + 5, max_overflow=10)
@@ -55,6 +56,8 @@ def create_engine(url: str, batch_jobs: int = 1) -> AsyncEngine:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
+        if checkpoints_elsewhere:
+            cursor.execute("PRAGMA wal_autocheckpoint=0")
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")
@@ -116,12 +119,19 @@ def blocking_reader(url: str) -> sqlite3.Connection | None:
     connection checkout and result machinery, ~0.15 ms per lookup. Other databases have a native
     async driver; they get None.
     """
+    if (path := sqlite_file(url)) is None:
+        return None
+    connection = sqlite3.connect(path, timeout=5, check_same_thread=False, isolation_level=None)
+    connection.execute("PRAGMA query_only=ON")
+    return connection
+
+
+def sqlite_file(url: str) -> str | None:
+    """The path of the SQLite file `url` names; None for other databases and in-memory SQLite."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
         return None
-    connection = sqlite3.connect(parsed.database, timeout=5, check_same_thread=False, isolation_level=None)
-    connection.execute("PRAGMA query_only=ON")
-    return connection
+    return parsed.database
 
 
 async def lookup_pool(url: str) -> asyncpg.Pool | None:
