@@ -47,7 +47,11 @@ def checkpointing(url: str, interval_seconds: float = INTERVAL_SECONDS) -> Itera
 
 
 def _checkpoint_until(path: str, stop: threading.Event, interval_seconds: float) -> None:
-    connection = sqlite3.connect(path, timeout=5, isolation_level=None)
+    try:
+        connection = sqlite3.connect(path, timeout=5, isolation_level=None)
+    except sqlite3.Error as error:
+        logger.error("cannot checkpoint %s (%s): its WAL grows until the service restarts", path, error)
+        return
     try:
         while not stop.wait(interval_seconds):
             try:

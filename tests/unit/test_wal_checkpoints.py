@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from pathlib import Path
 
+import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -67,3 +69,14 @@ def test_only_sqlite_files_are_checkpointed() -> None:
     for url in ("postgresql+asyncpg://localhost/factline", "sqlite+aiosqlite:///:memory:"):
         with checkpointing(url) as running:
             assert not running
+
+
+def test_a_file_it_cannot_open_is_reported(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    with (
+        caplog.at_level(logging.ERROR, logger="factline.wal_checkpoints"),
+        checkpointing(
+            f"sqlite+aiosqlite:///{tmp_path}"  # a directory, not a database file
+        ),
+    ):
+        pass
+    assert "its WAL grows until the service restarts" in caplog.text
