@@ -71,17 +71,46 @@ def wait_ready(url: str, timeout: float = 30) -> None:
     raise RuntimeError(f"{url} did not answer")
 
 
+STOP_SECONDS = 20
+
+
 @contextmanager
 def process(
     command: list[str], ready_url: str, env: dict[str, str] | None = None
 ) -> Iterator[subprocess.Popen[bytes]]:
-    proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    """`command` running until the block ends, then stopped by SIGTERM; one that does not stop within
+    `STOP_SECONDS` fails the bench with the stacks it is stuck in and the log it wrote."""
+    log = Path(tempfile.mkstemp(prefix="factline-bench-service-", suffix=".log")[1])
+    with log.open("wb") as output:
+        proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=output, stderr=output)
     try:
         wait_ready(ready_url)
         yield proc
     finally:
         proc.terminate()
-        proc.wait(timeout=20)
+        try:
+            proc.wait(timeout=STOP_SECONDS)
+        except subprocess.TimeoutExpired:
+            stacks = _stacks(proc.pid)
+            proc.kill()
+            proc.wait()
+            raise RuntimeError(
+                f"{' '.join(command)} did not stop within {STOP_SECONDS} s of SIGTERM; its log is {log}, "
+                f"its stacks were:\n{stacks}"
+            ) from None
+    log.unlink()
+
+
+def _stacks(pid: int) -> str:
+    """py-spy's dump of a process and of its children (a supervisor's HTTP processes)."""
+    children = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
+    dumps = (
+        subprocess.run(
+            [str(BIN / "py-spy"), "dump", "--pid", str(one)], capture_output=True, text=True, timeout=60
+        )
+        for one in (pid, *map(int, children))
+    )
+    return "\n".join(dump.stdout + dump.stderr for dump in dumps)
 
 
 @contextmanager
