@@ -121,14 +121,17 @@ def service(llm_url: str, processes: int = 1, worker_count: int = 0, **settings:
 
 
 @contextmanager
-def worker_processes(count: int, env: dict[str, str]) -> Iterator[None]:
-    """`factline worker` processes beside the service, on its database; yielded once each runs."""
-    logs = [Path(tempfile.mkstemp(prefix="factline-bench-worker-")[1]) for _ in range(count)]
+def worker_processes(count: int, env: dict[str, str], directory: Path) -> Iterator[None]:
+    """`factline worker` processes beside the service, on its database, logging into `directory`;
+    yielded once each runs."""
+    logs = [directory / f"worker-{n}.log" for n in range(count)]
     env = env | {"FACTLINE_LOG_LEVEL": "INFO"}
-    procs = [
-        subprocess.Popen([str(BIN / "factline"), "worker"], cwd=ROOT, env=env, stderr=log.open("wb"))
-        for log in logs
-    ]
+    procs = []
+    for log in logs:
+        with log.open("wb") as output:
+            procs.append(
+                subprocess.Popen([str(BIN / "factline"), "worker"], cwd=ROOT, env=env, stderr=output)
+            )
     try:
         deadline = time.monotonic() + 30
         while not all("batch worker running" in log.read_text() for log in logs):
@@ -154,11 +157,12 @@ def service_process(
     """`service`, also yielding the `factline serve` process (with `processes` > 1, the supervisor
     of that many HTTP processes, yielded once all listen; they need a PostgreSQL `database_url`);
     `settings` are more FACTLINE_* variables. With `worker_count`, batches go to that many
-    `factline worker` processes, not the service's own. `command` serves in its place."""
+    `factline worker` processes, not the service's own. `command` serves in its place. Its SQLite
+    database and logs are removed once it has stopped."""
     port = free_port()
-    database = Path(tempfile.mkdtemp(prefix="factline-bench-")) / "bench.db"
+    directory = tempfile.TemporaryDirectory(prefix="factline-bench-")
     env = {k: v for k, v in os.environ.items() if not k.startswith("FACTLINE_")}
-    env["FACTLINE_DATABASE_URL"] = f"sqlite+aiosqlite:///{database}"
+    env["FACTLINE_DATABASE_URL"] = f"sqlite+aiosqlite:///{directory.name}/bench.db"
     env |= {
         "FACTLINE_HOST": "127.0.0.1",
         "FACTLINE_PORT": str(port),
@@ -173,8 +177,9 @@ def service_process(
     if worker_count:
         env["FACTLINE_BATCH_WORKERS_IN_PROCESS"] = "false"
     with (
+        directory,
         process(list(command), f"http://127.0.0.1:{port}/health", env) as proc,
-        worker_processes(worker_count, env),
+        worker_processes(worker_count, env, Path(directory.name)),
     ):
         if processes > 1:
             listening(
@@ -386,8 +391,13 @@ def measure_profile(seconds: int) -> dict[str, Any]:
     """The service's CPU per extraction by phase under load (one process, instant fake LLM), from
     py-spy sampling the running process: the service's own CPU time over the run, split by where
     the samples of its event loop's thread fell."""
+    with tempfile.TemporaryDirectory(prefix="factline-bench-profile-") as directory:
+        return _profile(Path(directory) / "profile.txt", seconds)
+
+
+def _profile(raw: Path, seconds: int) -> dict[str, Any]:
+    """`measure_profile`, py-spy writing its samples to `raw`."""
     py_spy = BIN / "py-spy"
-    raw = Path(tempfile.mkdtemp(prefix="factline-bench-profile-")) / "profile.txt"
     with running_fake_llm(0) as llm, service_process(llm.base_url) as (base, proc):
         url = f"{base}/v1/extractions"
         load_rate(url, 2)  # warm-up

@@ -121,20 +121,23 @@ def measure_stages(latency_ms: float, requests: int) -> dict[str, Any]:
     from bench.wire_client import WireClient
     from tests.fakes.fake_llm import running_fake_llm
 
-    stamps = Path(tempfile.mkdtemp(prefix="factline-bench-stages-")) / "stages.jsonl"
-    os.environ[STAGES_FILE] = str(stamps)
     command = (sys.executable, "-m", "bench.stages", "serve")
     samples: list[tuple[float, float]] = []
     with (
+        tempfile.TemporaryDirectory(prefix="factline-bench-stages-") as directory,
         running_fake_llm(latency_ms) as llm,
-        service_process(llm.base_url, command=command) as (base, _),
-        httpx.Client(timeout=60) as stats,
     ):
-        client = WireClient(base)
-        for n in range(requests + 1):  # the first warms up
-            samples.append(timed_extraction(client, llm, stats, body(article_4k(), f"stages {n}")))
-        client.close()
-    rows = [json.loads(line) for line in stamps.read_text().splitlines()][1:]
+        stamps = Path(directory) / "stages.jsonl"
+        os.environ[STAGES_FILE] = str(stamps)
+        with (
+            service_process(llm.base_url, command=command) as (base, _),
+            httpx.Client(timeout=60) as stats,
+        ):
+            client = WireClient(base)
+            for n in range(requests + 1):  # the first warms up
+                samples.append(timed_extraction(client, llm, stats, body(article_4k(), f"stages {n}")))
+            client.close()
+        rows = [json.loads(line) for line in stamps.read_text().splitlines()][1:]
     wall: dict[str, list[float]] = {stage: [] for stage, _, _ in STAGES}
     cpu: dict[str, list[float]] = {stage: [] for stage, _, _ in STAGES}
     overhead = []

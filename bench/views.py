@@ -277,13 +277,14 @@ def main() -> None:
     parser.add_argument("--sizes", default="100,1000,10000", help="archive sizes to measure at")
     parser.add_argument("--sample", type=int, default=50, help="articles timed at each size")
     parser.add_argument("--chunk", type=int, default=1000, help="articles per batch while filling")
-    parser.add_argument("--database-url", default=None, help="default: a new SQLite file")
+    parser.add_argument("--database-url", default=None, help="default: a new SQLite file, removed at the end")
     args = parser.parse_args()
-    url = (
-        args.database_url
-        or f"sqlite+aiosqlite:///{tempfile.mkdtemp(prefix='factline-bench-views-')}/views.db"
-    )
-    asyncio.run(run([int(size) for size in args.sizes.split(",")], args.sample, url, args.chunk))
+    sizes = [int(size) for size in args.sizes.split(",")]
+    if args.database_url:
+        asyncio.run(run(sizes, args.sample, args.database_url, args.chunk))
+        return
+    with tempfile.TemporaryDirectory(prefix="factline-bench-views-") as directory:
+        asyncio.run(run(sizes, args.sample, f"sqlite+aiosqlite:///{directory}/views.db", args.chunk))
 
 
 if __name__ == "__main__":
