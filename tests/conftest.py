@@ -45,6 +45,8 @@ RECORDED = ROOT / "fixtures" / "llm"
 AUTHORED = RECORDED / "authored"
 LLM_HOST = "llm.test"
 LLM_BASE_URL = f"http://{LLM_HOST}/v1"
+# Every test's databases, removed when the test process exits.
+DATABASES = tempfile.TemporaryDirectory(prefix="factline-test-")
 COMPLETIONS_URL = f"{LLM_BASE_URL}/chat/completions"
 
 
@@ -69,7 +71,7 @@ def make_settings(**overrides: Any) -> Settings:
         "llm_http_client": "httpx",  # what pytest-httpx intercepts; tests against real servers use aiohttp
         "local_model": "none",
         # A fresh database per app: the extraction cache must not carry answers from test to test.
-        "database_url": f"sqlite+aiosqlite:///{tempfile.mkdtemp(prefix='factline-test-')}/factline.db",
+        "database_url": f"sqlite+aiosqlite:///{tempfile.mkdtemp(dir=DATABASES.name)}/factline.db",
         "batch_poll_seconds": 0.05,
     }
     values.update(overrides)

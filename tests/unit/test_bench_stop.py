@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -36,3 +37,7 @@ def test_a_process_deaf_to_sigterm_fails_with_its_stacks(
         assert proc.poll() is None
     assert "stuck_in_shutdown" in str(failure.value)
     assert proc.poll() is not None  # killed, not left behind
+    log = re.search(r"its log is (\S+),", str(failure.value))
+    assert log is not None
+    assert "GET /health" in Path(log[1]).read_text()  # kept for whoever reads the failure
+    Path(log[1]).unlink()
