@@ -39,7 +39,7 @@ from bench.wire_client import WireClient  # noqa: E402
 from factline.local_llm import QWEN_CODER_1_5B, LocalSetup, free_port, run_local_server  # noqa: E402
 from factline.settings import Settings  # noqa: E402
 from tests.fakes.fake_llm import RunningFakeLLM, running_fake_llm  # noqa: E402
-from tests.listening import listening  # noqa: E402
+from tests.listening import children, listening  # noqa: E402
 from tests.postgres import installed_binaries, running_postgres  # noqa: E402
 from tests.system_tools import apt_get_install  # noqa: E402
 
@@ -103,12 +103,11 @@ def process(
 
 def _stacks(pid: int) -> str:
     """py-spy's dump of a process and of its children (a supervisor's HTTP processes)."""
-    children = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
     dumps = (
         subprocess.run(
             [str(BIN / "py-spy"), "dump", "--pid", str(one)], capture_output=True, text=True, timeout=60
         )
-        for one in (pid, *map(int, children))
+        for one in (pid, *children(pid))
     )
     return "\n".join(dump.stdout + dump.stderr for dump in dumps)
 
