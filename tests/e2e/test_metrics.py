@@ -142,6 +142,7 @@ def test_metrics_add_up_across_web_processes(postgres_url: str, tmp_path: Path, 
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
     if operator_dir:
         env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
+    env["TMPDIR"] = str(tmp_path)  # where the supervisor makes its own directory
     with (tmp_path / "serve.log").open("wb") as log:
         server = subprocess.Popen([str(FACTLINE), "serve"], env=env, stdout=log, stderr=log)
     base_url = f"http://127.0.0.1:{port}"
@@ -157,10 +158,12 @@ def test_metrics_add_up_across_web_processes(postgres_url: str, tmp_path: Path, 
         time.sleep(2)  # the second process is up too
         # Each request on a new connection: the kernel hands them to either process.
         answered += sum(httpx.get(f"{base_url}/health", timeout=5).status_code == 200 for _ in range(40))
-        if operator_dir:
-            assert len(list(metrics_dir.glob("counter_*.db"))) == 2  # one file per process
+        counters = metrics_dir if operator_dir else next(tmp_path.glob("factline-metrics-*"))
+        assert len(list(counters.glob("counter_*.db"))) == 2  # one file per process
         health = {"app_name": "factline", "method": "GET", "path": "/health", "status_code": "200"}
         assert value(scrape(LiveServer(base_url, port)), "factline_requests_total", **health) == answered
     finally:
         server.terminate()
         assert server.wait(timeout=30) == 0
+    assert not list(tmp_path.glob("factline-metrics-*"))  # the supervisor's own is removed when it stops
+    assert metrics_dir.is_dir() == operator_dir  # the operator's is theirs to keep

@@ -42,9 +42,13 @@ def two_processes(
     try:
         yield supervisor, port
     finally:
-        if supervisor.poll() is None:
+        # SIGTERM, as an operator stops it: SIGKILL would leave its metrics directory behind in /tmp.
+        supervisor.terminate()
+        try:
+            supervisor.wait(timeout=30)
+        except subprocess.TimeoutExpired:
             supervisor.kill()
-        supervisor.wait(timeout=30)
+            supervisor.wait()
 
 
 def test_bursts_of_keep_alive_connections_are_spread_over_both_processes(
