@@ -33,6 +33,31 @@ async def test_a_text_within_budget_is_one_part() -> None:
     assert await plan_chunks(text, 3000, 200, CL100K) == [Chunk(0, len(text))]
 
 
+class RecordingCounter:
+    """cl100k, keeping every piece it is asked to count."""
+
+    def __init__(self) -> None:
+        self.pieces: list[str] = []
+
+    async def count(self, pieces: Sequence[str]) -> list[int]:
+        self.pieces += pieces
+        return await CL100K.count(pieces)
+
+
+async def test_a_text_far_over_budget_is_split_without_being_counted_whole() -> None:
+    counter = RecordingCounter()
+    assert len(LONG.encode("utf-8")) > 8 * 1000
+    chunks = await plan_chunks(LONG, 1000, 150, counter)
+    assert len(chunks) > 5
+    assert LONG not in counter.pieces
+
+
+async def test_a_text_of_many_bytes_a_token_within_budget_is_still_one_part() -> None:
+    text = ("-" * 79 + "\n") * 300  # 24,000 bytes, 600 cl100k tokens: not counted whole first
+    assert len(text.encode("utf-8")) > 8 * 1000 >= await tokens(text)
+    assert await plan_chunks(text, 1000, 150, CL100K) == [Chunk(0, len(text))]
+
+
 async def test_parts_stay_within_budget_cover_the_text_and_end_on_paragraphs() -> None:
     chunks = await plan_chunks(LONG, 1000, 150, CL100K)
     assert len(chunks) > 5
