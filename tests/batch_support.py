@@ -17,7 +17,7 @@ from pytest_httpx import HTTPXMock
 from tests.conftest import COMPLETIONS_URL
 
 # No quote candidate read: an article with quotation marks gets `unread` warnings, which batches pass on.
-EMPTY_FACTS = {
+EMPTY_FACTS: dict[str, list[Any]] = {
     "actors": [], "quotes": [], "reported_quotes": [], "events": [], "positions": [], "proposals": []
 }  # fmt: skip
 

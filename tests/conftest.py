@@ -75,7 +75,7 @@ def make_settings(**overrides: Any) -> Settings:
         "batch_poll_seconds": 0.05,
     }
     values.update(overrides)
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+    return Settings(_env_file=None, **values)
 
 
 @dataclass(frozen=True)
@@ -97,7 +97,7 @@ class Recording:
     def article_text(self) -> str:
         if "article_text" in self.data:
             return str(self.data["article_text"])
-        return (ARTICLES / self.data["article"]).read_text("utf-8")
+        return (ARTICLES / str(self.data["article"])).read_text("utf-8")
 
     def extraction_request(self) -> ExtractionRequest:
         if "article_text" in self.data:

@@ -52,7 +52,7 @@ class Article:
     ) -> str:
         actor_id = f"actor_{len(self.actors) + 1}"
         spans = [self.span(text) for text in (mentions or [name]) if text in self.text]
-        self.actors.append(Actor(id=actor_id, name=name, kind=kind, roles=list(roles), mentions=spans))  # type: ignore[arg-type]
+        self.actors.append(Actor(id=actor_id, name=name, kind=kind, roles=list(roles), mentions=spans))
         return actor_id
 
     def quote(self, excerpt: str, speaker: str | None, topic: str | None = None) -> None:
@@ -61,7 +61,7 @@ class Article:
                 id=f"quote_{len(self.quotes) + 1}",
                 text=excerpt,
                 speaker_id=speaker,
-                kind="direct",  # type: ignore[arg-type]
+                kind="direct",
                 verb="said",
                 topic=topic,
                 evidence=[self.span(excerpt)],
@@ -98,7 +98,7 @@ class Article:
                 id=f"position_{len(self.positions) + 1}",
                 holder_id=holder,
                 topic=topic,
-                stance=stance,  # type: ignore[arg-type]
+                stance=stance,
                 summary=excerpt,
                 evidence=[self.span(excerpt)],
             )
@@ -120,7 +120,7 @@ class Article:
                 proposer_ids=list(proposers),
                 supporter_ids=list(supporters),
                 opponent_ids=list(opponents),
-                status=status,  # type: ignore[arg-type]
+                status=status,
                 evidence=[self.span(excerpt)],
             )
         )
@@ -135,7 +135,7 @@ class Article:
                 sha256=hashlib.sha256(self.text.encode()).hexdigest(),
                 characters=len(self.text),
             ),
-            types=["quote", "event", "position", "proposal"],  # type: ignore[list-item]
+            types=["quote", "event", "position", "proposal"],
             actors=self.actors,
             quotes=self.quotes,
             events=self.events,

@@ -93,12 +93,12 @@ async def test_each_configured_key_is_accepted(keyed: AsyncTestClient[Litestar])
 def test_keys_are_configured_as_comma_separated_digests(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("FACTLINE_API_KEY_SHA256", f" {digest(KEY)} ,{digest(OTHER_KEY).upper()}")
     monkeypatch.setenv("FACTLINE_CORS_ALLOW_ORIGINS", "https://a.example, https://b.example")
-    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    settings = Settings(_env_file=None)
     assert settings.api_key_sha256 == [digest(KEY), digest(OTHER_KEY).upper()]
     assert settings.cors_allow_origins == ["https://a.example", "https://b.example"]
     monkeypatch.setenv("FACTLINE_API_KEY_SHA256", KEY)  # the key itself, not its digest
     with pytest.raises(ValidationError, match="api_key_sha256"):
-        Settings(_env_file=None)  # type: ignore[call-arg]
+        Settings(_env_file=None)
 
 
 # --- rate limit -------------------------------------------------------------------------------
@@ -150,7 +150,7 @@ async def test_a_valid_request_id_is_kept_and_returned(client: AsyncTestClient[L
 async def test_a_missing_or_odd_request_id_is_replaced(
     client: AsyncTestClient[Litestar], given: bytes | None
 ) -> None:
-    headers = {"X-Request-ID": given} if given is not None else {}
+    headers: dict[bytes, bytes] = {b"X-Request-ID": given} if given is not None else {}
     first = await client.get("/v1/no-such-route", headers=headers)
     second = await client.get("/health", headers=headers)
     assert assert_problem(first, 404, "not-found")["request_id"] == first.headers["x-request-id"]

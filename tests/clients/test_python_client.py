@@ -72,8 +72,8 @@ def test_every_schema_becomes_a_named_model_and_operations_read_well(generated: 
 def test_one_extraction_through_the_generated_client(
     generated: ModuleType, live_server: LiveServer, httpx_mock: HTTPXMock
 ) -> None:
-    from factline_client.api.extractions import create_extraction  # type: ignore[import-not-found]
-    from factline_client.models import Extraction, ExtractionRequest, ItemType  # type: ignore[import-not-found]
+    from factline_client.api.extractions import create_extraction
+    from factline_client.models import Extraction, ExtractionRequest, ItemType
 
     recording = load_recording(RECORDINGS[4])
     recording.replay(httpx_mock)
@@ -94,9 +94,9 @@ def test_one_extraction_through_the_generated_client(
 
 
 def test_problems_come_back_as_problem_models(generated: ModuleType, live_server: LiveServer) -> None:
-    from factline_client.api.batches import get_batch  # type: ignore[import-not-found]
-    from factline_client.api.extractions import create_extraction  # type: ignore[import-not-found]
-    from factline_client.models import ExtractionRequest, Problem  # type: ignore[import-not-found]
+    from factline_client.api.batches import get_batch
+    from factline_client.api.extractions import create_extraction
+    from factline_client.models import ExtractionRequest, Problem
 
     client = generated.Client(base_url=live_server.base_url, raise_on_unexpected_status=True)
 
@@ -115,9 +115,9 @@ def test_problems_come_back_as_problem_models(generated: ModuleType, live_server
 def test_a_batch_submitted_polled_and_read_back(
     generated: ModuleType, live_server: LiveServer, httpx_mock: HTTPXMock
 ) -> None:
-    from factline_client.api.batches import create_batch, get_batch, list_batch_results  # type: ignore[import-not-found]
-    from factline_client.models import Batch, BatchResult, BatchStatus, ItemStatus  # type: ignore[import-not-found]
-    from factline_client.types import File  # type: ignore[import-not-found]
+    from factline_client.api.batches import create_batch, get_batch, list_batch_results
+    from factline_client.models import Batch, BatchResult, BatchStatus, ItemStatus
+    from factline_client.types import File
 
     for path in RECORDINGS:
         load_recording(path).replay(httpx_mock)

@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pytest_httpx import HTTPXMock
@@ -40,10 +41,10 @@ def factline(*args: str, env: dict[str, str] | None = None) -> subprocess.Comple
     )
 
 
-def grounded(extraction: dict[str, object], text: str) -> int:
+def grounded(extraction: dict[str, Any], text: str) -> int:
     """How many spans the extraction has; each must be the text at its offsets."""
-    spans = [span for quote in extraction["quotes"] for span in quote["evidence"]]  # type: ignore[attr-defined,index]
-    spans += [m for actor in extraction["actors"] for m in actor["mentions"]]  # type: ignore[attr-defined,index]
+    spans = [span for quote in extraction["quotes"] for span in quote["evidence"]]
+    spans += [m for actor in extraction["actors"] for m in actor["mentions"]]
     for span in spans:
         assert text[span["start"] : span["end"]] == span["text"]
     return len(spans)

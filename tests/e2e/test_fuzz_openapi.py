@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import hypothesis
 import pytest
 import schemathesis
-from schemathesis import Case
 from schemathesis.checks import CheckFunction
 from schemathesis.core.parameters import ParameterLocation
 from schemathesis.generation import GenerationMode
@@ -23,6 +23,10 @@ from schemathesis.specs.openapi.checks import negative_data_rejection, positive_
 from api.app import create_app
 from tests.conftest import ROOT, make_settings, serving
 from tests.fakes.fake_llm import running_fake_llm
+
+if TYPE_CHECKING:
+    # An alias schemathesis defines for type checkers only: `Case` of an OpenAPI operation.
+    from schemathesis.specs.openapi.schemas import OpenApiCase
 
 pytestmark = pytest.mark.e2e
 
@@ -62,7 +66,7 @@ def base_url() -> Iterator[str]:
     derandomize=True,
     database=None,
 )
-def test_every_operation_keeps_its_contract(case: Case, base_url: str) -> None:
+def test_every_operation_keeps_its_contract(case: OpenApiCase, base_url: str) -> None:
     excluded: list[CheckFunction] = []
     if case.operation.label == "POST /v1/batches":
         # Random bytes that fit `format: binary` are no archive: refusing them is right, not a finding.

@@ -30,7 +30,7 @@ LIVE = os.environ.get("FACTLINE_LIVE_TESTS") == "1"
 def embedded_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if not LIVE:
         pytest.skip("set FACTLINE_LIVE_TESTS=1 (as `make test` does) to run the embedded model")
-    home = Settings(_env_file=None).local_home  # type: ignore[call-arg]
+    home = Settings(_env_file=None).local_home
     assert LocalSetup(home).is_ready(SMOLLM2_135M), (
         "run `factline setup-local --model smollm2-135m-instruct-q4_1`"
     )

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.live
 async def test_llama_server_counts_tokens_and_the_split_respects_them() -> None:
     if os.environ.get("FACTLINE_LIVE_TESTS") != "1":
         pytest.skip("set FACTLINE_LIVE_TESTS=1 (as `make test` does) to run the embedded model")
-    setup = LocalSetup(Settings(_env_file=None).local_home)  # type: ignore[call-arg]
+    setup = LocalSetup(Settings(_env_file=None).local_home)
     assert setup.is_ready(SMOLLM2_135M), "run `factline setup-local --model smollm2-135m-instruct-q4_1`"
     text = (ARTICLES / "002_e7cf198c34dc2028.txt").read_text("utf-8")
     async with run_local_server(setup, SMOLLM2_135M, context=2048, threads=1, startup_timeout=120) as server:

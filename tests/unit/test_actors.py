@@ -15,7 +15,7 @@ TEXT = (
 def actor(
     name: str, kind: str = "person", mentions: list[str] | None = None, roles: list[str] | None = None
 ) -> ModelActor:
-    return ModelActor(name=name, kind=kind, roles=roles or [], mentions=mentions or [])  # type: ignore[arg-type]
+    return ModelActor(name=name, kind=kind, roles=roles or [], mentions=mentions or [])
 
 
 def directory(*actors: ModelActor) -> ActorDirectory:

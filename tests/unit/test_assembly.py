@@ -13,7 +13,7 @@ NO_USAGE = Usage(prompt_tokens=0, completion_tokens=0, total_tokens=0, llm_calls
 
 
 def assemble(events: list[dict[str, Any]], published_at: str | None = "2025-12-17") -> dict[str, Any]:
-    request = ExtractionRequest(text=TEXT, published_at=published_at, types=["event"])  # type: ignore[arg-type]
+    request = ExtractionRequest(text=TEXT, published_at=published_at, types=["event"])
     facts = facts_model_for(request.types).model_validate(
         {
             "actors": [{"name": "Kaja Kallas", "kind": "person", "roles": [], "mentions": ["Kallas"]}],
@@ -69,7 +69,7 @@ BLOCK = (
 
 
 def assemble_quotes(readings: list[dict[str, Any]], reported: list[dict[str, Any]]) -> dict[str, Any]:
-    request = ExtractionRequest(text=BLOCK, types=["quote"])  # type: ignore[arg-type]
+    request = ExtractionRequest(text=BLOCK, types=["quote"])
     candidates = find_quote_candidates(BLOCK)
     facts = facts_model_for(request.types, candidates=len(candidates)).model_validate(
         {"actors": [], "quotes": readings, "reported_quotes": reported}
@@ -151,7 +151,7 @@ def test_a_quote_whose_speaker_the_text_names_needs_no_reading_and_keeps_that_sp
 
 
 def test_a_role_the_article_does_not_give_is_a_warning_not_a_fact() -> None:
-    request = ExtractionRequest(text=TEXT, types=["event"])  # type: ignore[arg-type]
+    request = ExtractionRequest(text=TEXT, types=["event"])
     facts = facts_model_for(request.types).model_validate(
         {
             "actors": [

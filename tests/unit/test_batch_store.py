@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from factline import batch_store
+from factline import batch_store, upsert
 from factline.archives import ArchiveEntry
 from factline.batch_store import BatchStore
 from factline.database import create_engine, sessions, upgrade_to_head
@@ -145,12 +145,11 @@ async def test_on_postgres_a_resuming_reader_misses_no_line_when_writers_finish_
     entries = [ArchiveEntry(n, f"a{n}", request=request) for n in range(count)]
     batch_id = await store.create(ArchiveKind.NDJSON, None, None, _one_chunk(entries), _never_called)
     claimed = [await store.claim(f"w{n}") for n in range(count)]
-    real_insert = batch_store.insert_ignoring_duplicates
+    real_insert = upsert.insert_ignoring_duplicates  # what batch_store imported
 
-    async def slow_insert(*args: Any, **kwargs: Any) -> int:
-        inserted = await real_insert(*args, **kwargs)
+    async def slow_insert(*args: Any, **kwargs: Any) -> None:
+        await real_insert(*args, **kwargs)
         await asyncio.sleep(random.uniform(0, 0.05))  # the seq is drawn; the commit comes later
-        return inserted
 
     monkeypatch.setattr(batch_store, "insert_ignoring_duplicates", slow_insert)
     problem = Problem(type="urn:x", title="t", status=502, detail="d")

@@ -20,7 +20,7 @@ class CountingExtractor:
 
     def __init__(self) -> None:
         self.calls = 0
-        self.settings = Settings(_env_file=None, local_model="none")  # type: ignore[call-arg]
+        self.settings = Settings(_env_file=None, local_model="none")
         self.llm: Any = type("LLM", (), {"model": "m"})()
 
     async def extract(self, request: ExtractionRequest) -> Extraction:

@@ -19,6 +19,9 @@ CL100K = BpeCounter("cl100k_base")
 class WordCounter:
     """One token per word: budgets in tests are then easy to reason about."""
 
+    def prepare(self) -> None:
+        """Nothing to load: words are split on whitespace."""
+
     async def count(self, pieces: Sequence[str]) -> list[int]:
         return [len(piece.split()) for piece in pieces]
 
@@ -38,6 +41,10 @@ class RecordingCounter:
 
     def __init__(self) -> None:
         self.pieces: list[str] = []
+
+    def prepare(self) -> None:
+        """Load cl100k, as the counter it wraps does."""
+        CL100K.prepare()
 
     async def count(self, pieces: Sequence[str]) -> list[int]:
         self.pieces += pieces
@@ -129,6 +136,9 @@ async def test_chinese_sentences_are_units_of_a_paragraph_over_budget() -> None:
 
 class JoinPenaltyCounter:
     """Words, plus one per paragraph break inside the piece: the joined text counts more than its units."""
+
+    def prepare(self) -> None:
+        """Nothing to load: words and line breaks are counted directly."""
 
     async def count(self, pieces: Sequence[str]) -> list[int]:
         return [len(piece.split()) + piece.rstrip("\n").count("\n") for piece in pieces]

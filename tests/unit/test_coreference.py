@@ -15,7 +15,7 @@ ART_004 = (ARTICLES / "004_8dd281839903a95c.txt").read_text("utf-8")
 
 
 def person(name: str, *mentions: str, kind: str = "person") -> ModelActor:
-    return ModelActor(name=name, kind=kind, roles=[], mentions=list(mentions))  # type: ignore[arg-type]
+    return ModelActor(name=name, kind=kind, roles=[], mentions=list(mentions))
 
 
 def directory(text: str, *actors: ModelActor) -> ActorDirectory:

@@ -248,8 +248,8 @@ async def test_a_change_of_stance_is_highlighted(store: BatchStore, views: Cross
         ("jun", dt.date(2025, 6, 10), "oppose", "Kallas now rejects the reassurance force"),
     ]:
         article = Article(article_id, words + ".", published)
-        kallas = article.actor("Kaja Kallas", mentions=["Kallas"])
-        article.position(words, kallas, "European reassurance force", stance)
+        kallas_id = article.actor("Kaja Kallas", mentions=["Kallas"])
+        article.position(words, kallas_id, "European reassurance force", stance)
         articles.append(article.extraction())
     batch = await add_batch(store, list(reversed(articles)))
     [kallas] = (await views.positions(ViewFilter((batch,)), None, 10)).actors

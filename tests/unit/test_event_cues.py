@@ -68,7 +68,7 @@ def test_dated_events_join_the_models_where_none_of_its_stands() -> None:
         "Ola Berg met Anne Kiel in Bergen on Monday. They shook hands.\n"
         "On March 3, the council held talks with Ola Berg."
     )
-    request = ExtractionRequest(text=text, types=["event"], published_at="2025-03-12")  # type: ignore[arg-type]
+    request = ExtractionRequest(text=text, types=["event"], published_at="2025-03-12")
     answer = {
         "actors": [
             {"name": "Ola Berg", "kind": "person", "roles": [], "mentions": []},

@@ -45,7 +45,7 @@ def test_candidates_are_numbered_after_the_article_and_the_schema_asks_for_one_r
 
 
 def test_a_request_without_quotes_shows_no_candidates() -> None:
-    request = ExtractionRequest(text=ARTICLE.text, types=["event"])  # type: ignore[arg-type]
+    request = ExtractionRequest(text=ARTICLE.text, types=["event"])
     [call] = plan_extraction_calls(request, quote_candidates_for(request), "per_type")
     assert "Quote candidates" not in call.messages[-2]["content"]
     assert list(call.response_model.model_fields) == ["actors", "events"]
@@ -101,7 +101,7 @@ def test_the_schema_sent_is_structure_only_with_every_limit_kept_and_no_referenc
 
 def test_per_type_answers_merge_in_call_order_into_one_class_per_set_of_lists() -> None:
     calls = plan_extraction_calls(ARTICLE, quote_candidates_for(ARTICLE), "per_type")
-    empty = {
+    empty: dict[str, list[object]] = {
         "actors": [],
         "quotes": [],
         "reported_quotes": [],
@@ -109,7 +109,13 @@ def test_per_type_answers_merge_in_call_order_into_one_class_per_set_of_lists() 
         "positions": [],
         "proposals": [],
     }
-    event = {"summary": "Talks", "date_text": None, "location": None, "participants": [], "excerpt": "talks"}
+    event: dict[str, object] = {
+        "summary": "Talks",
+        "date_text": None,
+        "location": None,
+        "participants": [],
+        "excerpt": "talks",
+    }
 
     def answers(summary: str) -> list[ArticleFacts]:
         lists = empty | {"events": [event | {"summary": summary}]}

@@ -95,7 +95,7 @@ def directory(*actors: ModelActor) -> ActorDirectory:
 
 
 def person(name: str, kind: str = "person") -> ModelActor:
-    return ModelActor(name=name, kind=kind, roles=[], mentions=[])  # type: ignore[arg-type]
+    return ModelActor(name=name, kind=kind, roles=[], mentions=[])
 
 
 def cue_for(words: str) -> SpeechCue | None:
@@ -105,7 +105,9 @@ def cue_for(words: str) -> SpeechCue | None:
 
 def test_a_pronoun_after_a_quote_is_the_person_named_before_it_outside_the_quote() -> None:
     actors = directory(person("Boris Pistorius"), person("Anna Keller"), person("Volodymyr Zelensky"))
-    speaker_id = actors.resolve_speaker(cue_for("Zelensky has"), quoted(ARTICLE))
+    cue = cue_for("Zelensky has")
+    assert cue is not None
+    speaker_id = actors.resolve_speaker(cue, quoted(ARTICLE))
     [keller] = [a for a in actors.actors() if a.name == "Anna Keller"]
     assert speaker_id == keller.id  # not Zelensky, named inside the quote
     assert "he" in [m.text for m in keller.mentions]

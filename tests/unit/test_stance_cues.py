@@ -3,7 +3,8 @@ assembly, where they join the model's items without repeating them."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import pytest
 
@@ -142,9 +143,11 @@ ARTICLE = (
 
 
 def assemble(
-    types: list[str], positions: list[dict[str, object]], proposals: Sequence[dict[str, object]] = ()
-) -> dict[str, object]:
-    request = ExtractionRequest(text=ARTICLE, types=types)  # type: ignore[arg-type]
+    types: list[str],
+    positions: Sequence[Mapping[str, object]],
+    proposals: Sequence[Mapping[str, object]] = (),
+) -> dict[str, Any]:
+    request = ExtractionRequest(text=ARTICLE, types=types)
     answer = {
         "actors": [
             {"name": "Anne Kiel", "kind": "person", "roles": ["mayor"], "mentions": []},
@@ -175,17 +178,16 @@ def test_stated_positions_and_proposals_join_the_models_without_repeating_them()
         "excerpt": "Ola Berg backed the plan",
     }
     result = assemble(["position", "proposal"], [model_position])
-    actors = {actor["id"]: actor["name"] for actor in result["actors"]}  # type: ignore[index]
+    actors = {actor["id"]: actor["name"] for actor in result["actors"]}
     positions = [
-        (actors[p["holder_id"]], p["stance"], p["topic"], p["found_by"])
-        for p in result["positions"]  # type: ignore[attr-defined]
+        (actors[p["holder_id"]], p["stance"], p["topic"], p["found_by"]) for p in result["positions"]
     ]
     # Berg's backing is the model's item already: the text's reading of the same clause is not added.
     assert positions == [
         ("Anne Kiel", "oppose", "the budget cuts", FoundBy.TEXT),
         ("Ola Berg", "support", "the plan", FoundBy.MODEL),
     ]
-    [proposal] = result["proposals"]  # type: ignore[misc]
+    [proposal] = result["proposals"]
     assert proposal["summary"] == "the tram line be built first"
     assert proposal["found_by"] == FoundBy.TEXT
     assert (
@@ -206,14 +208,14 @@ def test_a_model_proposal_about_what_the_text_states_gives_way_to_the_texts_read
         "status": "proposed",
     }
     result = assemble(["proposal"], [], [model_proposal])
-    actors = {actor["id"]: actor["name"] for actor in result["actors"]}  # type: ignore[index]
-    [proposal] = result["proposals"]  # type: ignore[misc]
+    actors = {actor["id"]: actor["name"] for actor in result["actors"]}
+    [proposal] = result["proposals"]
     assert (proposal["found_by"], [actors[i] for i in proposal["proposer_ids"]]) == (
         FoundBy.TEXT,
         ["Ola Berg"],
     )
     assert proposal["evidence"][0]["text"] == "Ola Berg has proposed that the tram line be built first"
-    [warning] = result["warnings"]  # type: ignore[misc]
+    [warning] = result["warnings"]
     assert (warning["code"], warning["item"]) == ("duplicate", "proposals[0]")
 
 
