@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import shutil
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -21,6 +22,9 @@ pytestmark = [
         not all(map(shutil.which, ["curl", "tar", "zip", "jq"])), reason="needs curl, tar, zip, jq"
     ),
 ]
+
+
+README_ZIP = "/tmp/factline-articles.zip"
 
 
 def llm_answers_after(httpx_mock: HTTPXMock, seconds: float) -> None:
@@ -48,10 +52,15 @@ def json_documents(text: str) -> list[Any]:
     return documents
 
 
-def test_readme_batch_commands_submit_and_follow(live_server: LiveServer, httpx_mock: HTTPXMock) -> None:
+def test_readme_batch_commands_submit_and_follow(
+    live_server: LiveServer, httpx_mock: HTTPXMock, tmp_path: Path
+) -> None:
     commands = readme_batch_commands()
     assert len(commands) == 7, commands
     ndjson_block, tar_gz_block, tar_block, zip_block, follow_block, _, _ = commands
+    # The README zips into /tmp; `zip` adds to an archive already there, so each run makes its own.
+    assert README_ZIP in zip_block
+    zip_block = zip_block.replace(README_ZIP, str(tmp_path / "factline-articles.zip"))
     llm_answers_after(httpx_mock, 0.0)
 
     for block, kind, ids_start in [
